@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace ServerlessReco.Storage;
+
+/// <param name="prefix">Prepended to every container name: several environments (or test runs) can share one account.</param>
+public sealed class AzureBlobStore(BlobServiceClient service, string prefix = "") : IBlobStore
+{
+    private readonly ConcurrentDictionary<string, Task<BlobContainerClient>> _containers = new();
+
+    private Task<BlobContainerClient> ContainerAsync(string name, CancellationToken ct) =>
+        _containers.GetOrAdd(name, async n =>
+        {
+            var client = service.GetBlobContainerClient(prefix + n);
+            await client.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
+            return client;
+        });
+
+    public async Task<bool> PutAsync(string container, string path, BinaryData content, bool overwrite, CancellationToken ct = default)
+    {
+        var blob = (await ContainerAsync(container, ct).ConfigureAwait(false)).GetBlobClient(path);
+        try
+        {
+            var options = overwrite ? new BlobUploadOptions() : new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } };
+            await blob.UploadAsync(content, options, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (!overwrite && (e.Status == 409 || e.Status == 412))
+        {
+            return false;
+        }
+    }
+
+    public async Task<BinaryData?> GetAsync(string container, string path, CancellationToken ct = default)
+    {
+        var blob = (await ContainerAsync(container, ct).ConfigureAwait(false)).GetBlobClient(path);
+        try
+        {
+            var result = await blob.DownloadContentAsync(ct).ConfigureAwait(false);
+            return result.Value.Content;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public async IAsyncEnumerable<string> ListAsync(string container, string prefix, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var client = await ContainerAsync(container, ct).ConfigureAwait(false);
+        await foreach (var item in client.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct).ConfigureAwait(false))
+            yield return item.Name;
+    }
+
+    public async Task<bool> DeleteAsync(string container, string path, CancellationToken ct = default)
+    {
+        var blob = (await ContainerAsync(container, ct).ConfigureAwait(false)).GetBlobClient(path);
+        var response = await blob.DeleteIfExistsAsync(cancellationToken: ct).ConfigureAwait(false);
+        return response.Value;
+    }
+
+    public string Describe() => service.Uri + prefix;
+}

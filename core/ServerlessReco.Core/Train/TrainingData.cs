@@ -1,0 +1,105 @@
+using ServerlessReco.Domain;
+
+namespace ServerlessReco.Train;
+
+/// <summary>
+/// Events turned into the numbers training needs: dense user and item indices, the user x item strength
+/// matrix r (event weights with exponential time decay), each user's market, and item popularity per market.
+/// </summary>
+public sealed class TrainingData
+{
+    public required string[] UserIds { get; init; }
+    public required string[] ItemIds { get; init; }
+    public required CsrMatrix UserItems { get; init; }
+    /// <summary>Market index (into <see cref="Markets"/>) of each user's latest event.</summary>
+    public required int[] UserMarket { get; init; }
+    /// <summary>"*" (global) first, then every market seen, ordinal order.</summary>
+    public required string[] Markets { get; init; }
+    /// <summary>Decayed weight per market row and item, anonymous events included.</summary>
+    public required float[] MarketItemWeight { get; init; }
+    public required DateTimeOffset NewestEvent { get; init; }
+    public required long EventCount { get; init; }
+    public required long AnonymousEventCount { get; init; }
+
+    public static TrainingData Build(IReadOnlyList<InteractionEvent> events, EventWeights weights, double halfLifeDays, DateTimeOffset? referenceTime = null, IEnumerable<string>? extraItems = null)
+    {
+        var newest = events.Count == 0 ? DateTimeOffset.UnixEpoch : events.Max(e => e.Timestamp);
+        var reference = referenceTime ?? newest;
+        var userIds = events.Where(e => e.User.Length > 0).Select(e => e.User).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var itemIds = events.Select(e => e.Item).Concat(extraItems ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var markets = events.Select(e => e.Market).Where(m => m != Domain.Markets.Unknown).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Prepend("*").ToArray();
+        var userIndex = Index(userIds);
+        var itemIndex = Index(itemIds);
+        var marketIndex = Index(markets);
+
+        var rows = new List<int>(events.Count);
+        var cols = new List<int>(events.Count);
+        var vals = new List<float>(events.Count);
+        var userMarket = new int[userIds.Length];
+        var userLatest = new DateTimeOffset[userIds.Length];
+        var popularity = new float[markets.Length * itemIds.Length];
+        long anonymous = 0;
+        double decayPerDay = halfLifeDays > 0 ? Math.Log(2) / halfLifeDays : 0;
+
+        foreach (var e in events)
+        {
+            float w = weights.Of(e);
+            if (w <= 0) continue;
+            double ageDays = Math.Max(0, (reference - e.Timestamp).TotalDays);
+            w *= (float)Math.Exp(-decayPerDay * ageDays);
+            int item = itemIndex[e.Item];
+            popularity[item] += w;
+            if (marketIndex.TryGetValue(e.Market, out int m) && m > 0) popularity[m * itemIds.Length + item] += w;
+            if (e.User.Length == 0) { anonymous++; continue; }
+            int user = userIndex[e.User];
+            rows.Add(user);
+            cols.Add(item);
+            vals.Add(w);
+            if (e.Timestamp >= userLatest[user] && marketIndex.TryGetValue(e.Market, out int um))
+            {
+                userLatest[user] = e.Timestamp;
+                userMarket[user] = um;
+            }
+        }
+        return new TrainingData
+        {
+            UserIds = userIds,
+            ItemIds = itemIds,
+            UserItems = CsrMatrix.FromCoordinates(userIds.Length, itemIds.Length, rows.ToArray(), cols.ToArray(), vals.ToArray()),
+            UserMarket = userMarket,
+            Markets = markets,
+            MarketItemWeight = popularity,
+            NewestEvent = newest,
+            EventCount = events.Count,
+            AnonymousEventCount = anonymous,
+        };
+    }
+
+    /// <summary>
+    /// Popularity per market shrunk toward global popularity: (w_m(i) + beta * p(i)) / (W_m + beta), where p is
+    /// the global share. A market with little data reads mostly as global; a large one as itself.
+    /// </summary>
+    public float[] ShrunkPopularity(float beta)
+    {
+        int items = ItemIds.Length;
+        var result = new float[MarketItemWeight.Length];
+        var global = MarketItemWeight.AsSpan(0, items);
+        float globalTotal = Math.Max(1e-12f, System.Numerics.Tensors.TensorPrimitives.Sum(global));
+        for (int i = 0; i < items; i++) result[i] = global[i] / globalTotal;
+        for (int m = 1; m < Markets.Length; m++)
+        {
+            var row = MarketItemWeight.AsSpan(m * items, items);
+            float total = System.Numerics.Tensors.TensorPrimitives.Sum(row);
+            var outRow = result.AsSpan(m * items, items);
+            for (int i = 0; i < items; i++) outRow[i] = (row[i] + beta * result[i]) / (total + beta);
+        }
+        return result;
+    }
+
+    private static Dictionary<string, int> Index(string[] ids)
+    {
+        var index = new Dictionary<string, int>(ids.Length, StringComparer.Ordinal);
+        for (int i = 0; i < ids.Length; i++) index[ids[i]] = i;
+        return index;
+    }
+}
