@@ -1,3 +1,4 @@
-var app = WebApplication.CreateSlimBuilder(args).Build();
-app.MapGet("/", () => "ok");
-app.Run();
+using ServerlessReco.Functions;
+
+var app = HandlerApp.Build(args);
+await app.RunAsync();

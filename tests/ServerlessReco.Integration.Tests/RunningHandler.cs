@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using ServerlessReco.Functions;
+using ServerlessReco.Storage;
+
+namespace ServerlessReco.Tests;
+
+/// <summary>The function app's handler listening on a real loopback socket, backed by azurite.</summary>
+public sealed class RunningHandler : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private RunningHandler(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Uri Address { get; }
+    public HttpClient Client { get; }
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<RunningHandler> StartAsync(DataStore store, IDictionary<string, string?>? settings = null)
+    {
+        var app = HandlerApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            var values = new Dictionary<string, string?>
+            {
+                [DataStore.ConnectionStringVariable] = TestStorage.ConnectionString,
+                [DataStore.PrefixVariable] = store.Prefix,
+            };
+            foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
+            builder.Configuration.AddInMemoryCollection(values);
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new RunningHandler(app, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
