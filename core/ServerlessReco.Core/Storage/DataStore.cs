@@ -65,6 +65,10 @@ public sealed class DataStore
     /// <summary>Put before every container and table name; empty by default.</summary>
     public string Prefix { get; private init; } = "";
 
+    /// <summary>Recent events per user (table "events"); Azure Storage only.</summary>
+    public RecentEventsTable RecentEvents => _recent ??= new RecentEventsTable(Table("events"));
+    private RecentEventsTable? _recent;
+
     public TableClient Table(string name) => Tables?.GetTableClient(Prefix + name)
         ?? throw new InvalidOperationException($"Table '{name}' needs Azure Storage; {Description} is a directory store.");
 }
