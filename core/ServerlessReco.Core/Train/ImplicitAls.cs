@@ -246,7 +246,9 @@ public static class ImplicitAls
     }
 
     /// <summary>
-    /// Uniform [0, 1/sqrt(k)) entries so initial scores x.y are O(1/3) whatever k is. Each fixed block of
+    /// Zero-mean uniform entries in [-1/sqrt(k), 1/sqrt(k)). Centred, because an all-positive start gives
+    /// every row a shared component that ALS takes many iterations to unlearn (disjoint user groups then
+    /// leak into each other's recommendations). Each fixed block of
     /// rows draws from its own generator, seeded from (seed, side, block), so the result is the same for
     /// any thread count and schedule.
     /// </summary>
@@ -258,7 +260,7 @@ public static class ImplicitAls
         {
             var random = new Random(MixSeed(seed, side, block));
             int start = block * InitBlockRows * k, end = (int)Math.Min(factors.LongLength, (long)(block + 1) * InitBlockRows * k);
-            for (int n = start; n < end; n++) factors[n] = random.NextSingle() * scale;
+            for (int n = start; n < end; n++) factors[n] = (2 * random.NextSingle() - 1) * scale;
         });
         return factors;
     }
