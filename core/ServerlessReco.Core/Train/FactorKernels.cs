@@ -40,6 +40,68 @@ internal static class FactorKernels
     }
 
     /// <summary>
+    /// Writes F^T F for the row-major count x k block F into the upper triangle (at least) of the k x k
+    /// <paramref name="gram"/>, which must start zeroed.
+    /// </summary>
+    public static void UpperGram(ReadOnlySpan<float> rows, int count, int k, Span<float> gram)
+    {
+        if (UseRegisterPath(k))
+        {
+            UpperGram64(rows, count, gram);
+            return;
+        }
+        // Column-major copy of the block turns each G entry into one long contiguous dot product.
+        var columns = new float[k * count];
+        for (int r = 0; r < count; r++)
+        {
+            for (int a = 0; a < k; a++) columns[a * count + r] = rows[r * k + a];
+        }
+        for (int a = 0; a < k; a++)
+        {
+            ReadOnlySpan<float> colA = columns.AsSpan(a * count, count);
+            for (int b = a; b < k; b++)
+                gram[a * k + b] = TensorPrimitives.Dot(colA, columns.AsSpan(b * count, count));
+        }
+    }
+
+    /// <summary>Two G rows (eight registers) at a time, so each pass over the block is FMA-bound, not store-bound.</summary>
+    private static void UpperGram64(ReadOnlySpan<float> rows, int count, Span<float> gram)
+    {
+        for (int a = 0; a < RegisterK; a += 2)
+        {
+            Vector512<float> g00 = default, g01 = default, g02 = default, g03 = default;
+            Vector512<float> g10 = default, g11 = default, g12 = default, g13 = default;
+            for (int r = 0; r < count; r++)
+            {
+                ReadOnlySpan<float> y = rows.Slice(r * RegisterK, RegisterK);
+                var y0 = Vector512.Create(y);
+                var y1 = Vector512.Create(y[16..]);
+                var y2 = Vector512.Create(y[32..]);
+                var y3 = Vector512.Create(y[48..]);
+                var s0 = Vector512.Create(y[a]);
+                var s1 = Vector512.Create(y[a + 1]);
+                g00 = Vector512.FusedMultiplyAdd(y0, s0, g00);
+                g01 = Vector512.FusedMultiplyAdd(y1, s0, g01);
+                g02 = Vector512.FusedMultiplyAdd(y2, s0, g02);
+                g03 = Vector512.FusedMultiplyAdd(y3, s0, g03);
+                g10 = Vector512.FusedMultiplyAdd(y0, s1, g10);
+                g11 = Vector512.FusedMultiplyAdd(y1, s1, g11);
+                g12 = Vector512.FusedMultiplyAdd(y2, s1, g12);
+                g13 = Vector512.FusedMultiplyAdd(y3, s1, g13);
+            }
+            Span<float> row0 = gram.Slice(a * RegisterK, RegisterK), row1 = gram.Slice((a + 1) * RegisterK, RegisterK);
+            g00.CopyTo(row0);
+            g01.CopyTo(row0[16..]);
+            g02.CopyTo(row0[32..]);
+            g03.CopyTo(row0[48..]);
+            g10.CopyTo(row1);
+            g11.CopyTo(row1[16..]);
+            g12.CopyTo(row1[32..]);
+            g13.CopyTo(row1[48..]);
+        }
+    }
+
+    /// <summary>
     /// acc += sum_n w_n y_n over the row's stored entries, with c_n = 1 + alpha r_n and d_n = y_n . v.
     /// With <paramref name="residual"/> w_n = c_n - (c_n - 1) d_n, the stored-entry part of the CG residual
     /// Y^T C p - Y^T (C - I) Y v; otherwise w_n = (c_n - 1) d_n, the sparse part of A v. One pass computes

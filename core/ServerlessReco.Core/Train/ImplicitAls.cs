@@ -112,20 +112,8 @@ public static class ImplicitAls
         Parallel.For(0, partials.Length, Parallelism.Options(threads, default), block =>
         {
             int start = block * GramBlockRows, count = Math.Min(rows - start, GramBlockRows);
-            // Column-major copy of the block turns each G entry into one long contiguous dot product.
-            var columns = new float[k * count];
-            for (int r = 0; r < count; r++)
-            {
-                ReadOnlySpan<float> row = factors.AsSpan((start + r) * k, k);
-                for (int a = 0; a < k; a++) columns[a * count + r] = row[a];
-            }
             var g = new float[k * k];
-            for (int a = 0; a < k; a++)
-            {
-                ReadOnlySpan<float> colA = columns.AsSpan(a * count, count);
-                for (int b = a; b < k; b++)
-                    g[a * k + b] = TensorPrimitives.Dot(colA, columns.AsSpan(b * count, count));
-            }
+            FactorKernels.UpperGram(factors.AsSpan(start * k, count * k), count, k, g);
             partials[block] = g;
         });
 
