@@ -1,0 +1,82 @@
+namespace ServerlessReco.Train;
+
+/// <summary>Allocation-free top-k selection over a score vector, for serving and evaluation.</summary>
+public static class TopK
+{
+    /// <summary>
+    /// Writes the indices and scores of the k highest scores, best first, ties broken by lower index.
+    /// NaN and negative infinity are skipped, so callers exclude items (already seen, filtered) by
+    /// setting their score to <see cref="float.NegativeInfinity"/>. Returns how many were written, at
+    /// most k. O(n log k) with a min-heap kept in the output spans themselves.
+    /// </summary>
+    public static int Select(ReadOnlySpan<float> scores, int k, Span<int> indices, Span<float> topScores)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (indices.Length < k || topScores.Length < k)
+            throw new ArgumentException($"Output spans need room for {k} entries.");
+
+        int count = 0;
+        for (int i = 0; i < scores.Length; i++)
+        {
+            float s = scores[i];
+            if (float.IsNaN(s) || float.IsNegativeInfinity(s)) continue;
+            if (count < k)
+            {
+                SiftUp(indices, topScores, count, i, s);
+                count++;
+            }
+            // Indices arrive in increasing order, so an equal score never beats the heap's (lower) index.
+            else if (k > 0 && s > topScores[0])
+            {
+                SiftDown(indices, topScores, count, i, s);
+            }
+        }
+
+        // Popping the worst into the freed tail slot leaves the spans sorted best first.
+        for (int size = count; size > 1; size--)
+        {
+            int worstIndex = indices[0];
+            float worstScore = topScores[0];
+            SiftDown(indices, topScores, size - 1, indices[size - 1], topScores[size - 1]);
+            indices[size - 1] = worstIndex;
+            topScores[size - 1] = worstScore;
+        }
+        return count;
+    }
+
+    // Heap order puts the worst entry at the root: lower score, or on equal scores the higher index.
+    private static bool Worse(float scoreA, int indexA, float scoreB, int indexB) =>
+        scoreA < scoreB || (scoreA == scoreB && indexA > indexB);
+
+    private static void SiftUp(Span<int> indices, Span<float> scores, int position, int index, float score)
+    {
+        while (position > 0)
+        {
+            int parent = (position - 1) >> 1;
+            if (!Worse(score, index, scores[parent], indices[parent])) break;
+            indices[position] = indices[parent];
+            scores[position] = scores[parent];
+            position = parent;
+        }
+        indices[position] = index;
+        scores[position] = score;
+    }
+
+    /// <summary>Replaces the root of a heap of <paramref name="size"/> entries and restores heap order.</summary>
+    private static void SiftDown(Span<int> indices, Span<float> scores, int size, int index, float score)
+    {
+        int position = 0;
+        while (true)
+        {
+            int child = 2 * position + 1;
+            if (child >= size) break;
+            if (child + 1 < size && Worse(scores[child + 1], indices[child + 1], scores[child], indices[child])) child++;
+            if (!Worse(scores[child], indices[child], score, index)) break;
+            indices[position] = indices[child];
+            scores[position] = scores[child];
+            position = child;
+        }
+        indices[position] = index;
+        scores[position] = score;
+    }
+}
