@@ -1,1 +1,120 @@
-Console.WriteLine("reco-jobs");
+using System.CommandLine;
+using System.Globalization;
+using ServerlessReco.Jobs.Bench;
+using ServerlessReco.Jobs.Evaluate;
+using ServerlessReco.Jobs.Import;
+using ServerlessReco.Jobs.Train;
+using ServerlessReco.Storage;
+using Spectre.Console;
+
+var store = new Option<string>("--store") { Description = "azurite (default; RECO_STORAGE_CONNECTION_STRING), dir:PATH, or a storage connection string", DefaultValueFactory = _ => "azurite" };
+
+// Piped output (CI, scripts) would otherwise wrap tables at 80 columns.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
+
+var root = new RootCommand("ServerlessReco batch jobs: import -> train -> evaluate -> publish");
+root.Options.Add(store);
+
+// import-online-retail
+var retailInput = new Option<string?>("--input") { Description = "Online Retail CSV or .csv.gz (default: the bundled copy)" };
+var importRetail = new Command("import-online-retail", "Import the Online Retail data set (UCI 352, CC BY 4.0) into the event log and catalogue") { retailInput };
+importRetail.SetAction(async (parse, ct) =>
+{
+    await ImportJobs.OnlineRetailAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(retailInput), ct);
+    return 0;
+});
+root.Subcommands.Add(importRetail);
+
+// import-csv
+var csvInput = new Option<string>("--input") { Description = "CSV (or .csv.gz) with a header row", Required = true };
+var csvUser = new Option<string>("--user") { Description = "user id column", Required = true };
+var csvItem = new Option<string>("--item") { Description = "item id column", Required = true };
+var csvValue = new Option<string?>("--value") { Description = "rating or value column (events become ratings unless --type is given)" };
+var csvTime = new Option<string?>("--time") { Description = "timestamp column (ISO 8601 or unix seconds/milliseconds)" };
+var csvMarket = new Option<string?>("--market") { Description = "market column (ISO country code or English country name)" };
+var csvType = new Option<string?>("--type") { Description = "event type column (view, click, add_to_cart, purchase, rating)" };
+var importCsv = new Command("import-csv", "Import a team's own interaction CSV") { csvInput, csvUser, csvItem, csvValue, csvTime, csvMarket, csvType };
+importCsv.SetAction(async (parse, ct) =>
+{
+    var options = new CsvImportOptions(parse.GetValue(csvInput)!, parse.GetValue(csvUser)!, parse.GetValue(csvItem)!, parse.GetValue(csvValue),
+        parse.GetValue(csvTime), parse.GetValue(csvMarket), parse.GetValue(csvType));
+    await ImportJobs.CsvAsync(DataStore.Open(parse.GetValue(store)), options, ct);
+    return 0;
+});
+root.Subcommands.Add(importCsv);
+
+// Training options shared by train and evaluate.
+var defaults = new TrainSettings();
+var factors = new Option<int>("--factors") { DefaultValueFactory = _ => defaults.Factors, Description = "latent factors" };
+var iterations = new Option<int>("--iterations") { DefaultValueFactory = _ => defaults.Iterations };
+var regularization = new Option<float>("--regularization") { DefaultValueFactory = _ => defaults.Regularization };
+var alpha = new Option<float>("--alpha") { DefaultValueFactory = _ => defaults.Alpha, Description = "confidence slope: c = 1 + alpha * r" };
+var halfLife = new Option<double>("--half-life") { DefaultValueFactory = _ => defaults.HalfLifeDays, Description = "days after which an event counts half (0: no decay)" };
+var until = new Option<string?>("--until") { Description = "only events up to this date/time (ISO 8601)" };
+var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+var seed = new Option<int>("--seed") { DefaultValueFactory = _ => defaults.Seed };
+Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed];
+TrainSettings Settings(ParseResult parse) => new()
+{
+    Factors = parse.GetValue(factors),
+    Iterations = parse.GetValue(iterations),
+    Regularization = parse.GetValue(regularization),
+    Alpha = parse.GetValue(alpha),
+    HalfLifeDays = parse.GetValue(halfLife),
+    Until = parse.GetValue(until) is { } u ? DateTimeOffset.Parse(u, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null,
+    Threads = parse.GetValue(threads),
+    Seed = parse.GetValue(seed),
+};
+
+// train
+var printVersion = new Option<bool>("--print-version") { Description = "print only the new version on stdout (for scripts)" };
+var train = new Command("train", "Train implicit ALS and popularity from the event log; writes a new, unpublished model version") { printVersion };
+foreach (var o in trainOptions) train.Options.Add(o);
+train.SetAction(async (parse, ct) =>
+{
+    var quiet = parse.GetValue(printVersion);
+    if (quiet) AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    var manifest = await TrainJob.RunAsync(DataStore.Open(parse.GetValue(store)), Settings(parse), ct);
+    if (quiet) Console.Out.WriteLine(manifest.Version);
+    return 0;
+});
+root.Subcommands.Add(train);
+
+// evaluate
+var split = new Option<string>("--split") { Description = "time:YYYY-MM-DD or stratified:RATIO[:SEED]", Required = true };
+var k = new Option<int>("--k") { DefaultValueFactory = _ => 10 };
+var json = new Option<string?>("--json") { Description = "write the metrics as JSON here" };
+var tune = new Option<bool>("--tune") { Description = "choose factors/alpha/regularization on a validation split inside the training part first" };
+var evaluate = new Command("evaluate", "Full-ranking evaluation of ALS against popularity (global, market) and item-kNN") { split, k, json, tune };
+foreach (var o in trainOptions) evaluate.Options.Add(o);
+evaluate.SetAction(async (parse, ct) =>
+{
+    await EvaluateJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(split)!, parse.GetValue(k), Settings(parse), parse.GetValue(tune), parse.GetValue(json), ct);
+    return 0;
+});
+root.Subcommands.Add(evaluate);
+
+// publish
+var version = new Option<string>("--version") { Description = "model version to serve (see models/ in the store)", Required = true };
+var publish = new Command("publish", "Verify a model version (every file's sha256) and point models/current.json at it") { version };
+publish.SetAction(async (parse, ct) =>
+{
+    var current = await DataStore.Open(parse.GetValue(store)).Models.PublishAsync(parse.GetValue(version)!, ct);
+    AnsiConsole.MarkupLine($"[green]published[/] {current.Version} (manifest sha256 {current.ManifestSha256[..12]}...)");
+    return 0;
+});
+root.Subcommands.Add(publish);
+
+// bench
+var bench = new Command("bench", "Benchmarks that print figures to record in benchmarks/");
+var benchUsers = new Option<int>("--users") { DefaultValueFactory = _ => 138_493 };
+var benchItems = new Option<int>("--items") { DefaultValueFactory = _ => 26_744 };
+var benchNnz = new Option<long>("--nnz") { DefaultValueFactory = _ => 10_000_000 };
+var benchIterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 5 };
+var benchAls = new Command("als", "Seconds per ALS iteration on a MovieLens-20M-shaped matrix") { benchUsers, benchItems, benchNnz, factors, benchIterations, threads };
+benchAls.SetAction(parse => AlsBenchmark.Run(parse.GetValue(benchUsers), parse.GetValue(benchItems), parse.GetValue(benchNnz), parse.GetValue(factors),
+    parse.GetValue(benchIterations), parse.GetValue(threads), Console.Out));
+bench.Subcommands.Add(benchAls);
+root.Subcommands.Add(bench);
+
+return await root.Parse(args).InvokeAsync();

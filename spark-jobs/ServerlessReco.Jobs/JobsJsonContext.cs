@@ -1,0 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ServerlessReco.Ingest;
+
+namespace ServerlessReco.Jobs;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(RejectedRow))]
+[JsonSerializable(typeof(Evaluate.EvaluationReport))]
+public partial class JobsJsonContext : JsonSerializerContext;

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using ServerlessReco.Domain;
+using ServerlessReco.Jobs.Import;
+using ServerlessReco.Publish;
+using ServerlessReco.Storage;
+using ServerlessReco.Train;
+using Spectre.Console;
+
+namespace ServerlessReco.Jobs.Train;
+
+public static class TrainJob
+{
+    /// <summary>Reads the event log and catalogue, trains ALS and popularity, writes a new (unpublished) model version.</summary>
+    public static async Task<ModelManifest> RunAsync(DataStore store, TrainSettings settings, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var events = await store.EventLog.ReadDistinctAsync(settings.Until, ct: ct).ConfigureAwait(false);
+        if (events.Count == 0) throw new InvalidOperationException($"The event log in {store.Description} has no events{(settings.Until is { } u ? " up to " + u.ToString("O") : "")}: import or ingest some first.");
+        var catalog = new Dictionary<string, CatalogItem>(StringComparer.Ordinal);
+        await foreach (var item in store.Catalog.ReadAllAsync(ct).ConfigureAwait(false)) catalog[item.Id] = item;
+        double readSeconds = clock.Elapsed.TotalSeconds;
+
+        var data = TrainingData.Build(events, settings.Weights, settings.HalfLifeDays, settings.Until, catalog.Keys);
+        AnsiConsole.MarkupLine($"events {events.Count:N0} (distinct ids), users {data.UserIds.Length:N0}, items {data.ItemIds.Length:N0}, non-zeros {data.UserItems.NonZeros:N0}, read in {readSeconds:F1} s");
+
+        var factors = await FitAsync(data.UserItems, settings.Als, ct).ConfigureAwait(false);
+        var now = DateTimeOffset.UtcNow;
+        var manifest = new ModelManifest
+        {
+            Version = ModelStore.NewVersion(now),
+            CreatedAt = now,
+            TrainedUntil = data.NewestEvent,
+            Factors = settings.Factors,
+            Parameters = settings.Describe(),
+            Counts = new()
+            {
+                ["events"] = data.EventCount,
+                ["anonymousEvents"] = data.AnonymousEventCount,
+                ["users"] = data.UserIds.Length,
+                ["items"] = data.ItemIds.Length,
+                ["nonZeros"] = data.UserItems.NonZeros,
+                ["markets"] = data.Markets.Length - 1,
+            },
+        };
+        var model = new ModelArtifacts
+        {
+            Manifest = manifest,
+            UserIds = data.UserIds,
+            ItemIds = data.ItemIds,
+            UserFactors = factors.UserFactors,
+            ItemFactors = factors.ItemFactors,
+            PopularityMarkets = data.Markets,
+            Popularity = data.ShrunkPopularity(settings.PopularityShrinkage),
+            ItemCategories = data.ItemIds.Select(id => catalog.TryGetValue(id, out var c) ? c.Category : "").ToArray(),
+        };
+        var written = await store.Models.WriteVersionAsync(model, ct).ConfigureAwait(false);
+        AnsiConsole.MarkupLine($"[green]model version {written.Version}[/] written to {Markup.Escape(store.Description)} models/{written.Version}/ ({written.Files.Values.Sum(f => f.Bytes) / 1e6:F1} MB) in {clock.Elapsed.TotalSeconds:F1} s; publish it with: ./reco jobs publish --version {written.Version}");
+        return written;
+    }
+
+    /// <summary>ALS with a per-iteration progress bar.</summary>
+    public static async Task<AlsFactors> FitAsync(CsrMatrix userItems, AlsOptions options, CancellationToken ct)
+    {
+        AlsFactors? result = null;
+        double total = 0;
+        await ImportJobs.Progress($"ALS {options.Factors} factors, {options.Iterations} iterations", options.Iterations, advance =>
+        {
+            result = ImplicitAls.Fit(userItems, options, report =>
+            {
+                total += report.Seconds;
+                advance(report.Iteration);
+            }, ct);
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+        AnsiConsole.MarkupLine($"ALS: {total / Math.Max(1, options.Iterations):F3} s/iteration on {options.Threads} threads");
+        return result!;
+    }
+}
