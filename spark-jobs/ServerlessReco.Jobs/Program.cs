@@ -85,11 +85,17 @@ var split = new Option<string>("--split") { Description = "time:YYYY-MM-DD or st
 var k = new Option<int>("--k") { DefaultValueFactory = _ => 10 };
 var json = new Option<string?>("--json") { Description = "write the metrics as JSON here" };
 var tune = new Option<bool>("--tune") { Description = "choose factors/alpha/regularization on a validation split inside the training part first" };
-var evaluate = new Command("evaluate", "Full-ranking evaluation of ALS against popularity (global, market) and item-kNN") { split, k, json, tune };
+var minLift = new Option<double?>("--min-lift") { Description = "exit with 3 unless ALS NDCG@k is at least this multiple of market popularity's (a gate for scheduled runs)" };
+var evaluate = new Command("evaluate", "Full-ranking evaluation of ALS against popularity (global, market) and item-kNN") { split, k, json, tune, minLift };
 foreach (var o in trainOptions) evaluate.Options.Add(o);
 evaluate.SetAction(async (parse, ct) =>
 {
-    await EvaluateJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(split)!, parse.GetValue(k), Settings(parse), parse.GetValue(tune), parse.GetValue(json), ct);
+    var report = await EvaluateJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(split)!, parse.GetValue(k), Settings(parse), parse.GetValue(tune), parse.GetValue(json), ct);
+    if (parse.GetValue(minLift) is { } required && report.AlsLift < required)
+    {
+        AnsiConsole.MarkupLine($"[red]ALS lift {report.AlsLift:F2}x is below the required {required:F2}x: do not publish.[/]");
+        return 3;
+    }
     return 0;
 });
 root.Subcommands.Add(evaluate);

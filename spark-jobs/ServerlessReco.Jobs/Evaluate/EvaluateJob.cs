@@ -12,7 +12,14 @@ namespace ServerlessReco.Jobs.Evaluate;
 public sealed record MethodResult(string Method, EvaluationResult Metrics, double Seconds);
 
 public sealed record EvaluationReport(string Split, int K, int TrainUsers, int TrainItems, long TrainNonZeros, int TestUsers, long TestPairs,
-    Dictionary<string, string> Parameters, List<MethodResult> Results, List<TuningTrial>? Tuning);
+    Dictionary<string, string> Parameters, List<MethodResult> Results, List<TuningTrial>? Tuning)
+{
+    /// <summary>ALS NDCG@k over market popularity's: the figure the accuracy target and the nightly gate use.</summary>
+    public double AlsLift => Results.First(r => r.Method == MarketPopularity).Metrics.Ndcg is > 0 and var market
+        ? Results.Last().Metrics.Ndcg / market : double.NaN;
+
+    public const string MarketPopularity = "popularity (market)";
+}
 
 public sealed record TuningTrial(int Factors, float Alpha, float Regularization, double ValidationNdcg);
 
@@ -45,7 +52,7 @@ public static class EvaluateJob
         }
 
         Run("popularity (global)", PopularityBaseline.Global(train.UserItems), 0);
-        Run("popularity (market)", PopularityBaseline.PerMarket(train.UserItems, train.UserMarket, train.Markets.Length, settings.PopularityShrinkage), 0);
+        Run(EvaluationReport.MarketPopularity, PopularityBaseline.PerMarket(train.UserItems, train.UserMarket, train.Markets.Length, settings.PopularityShrinkage), 0);
         var knnClock = Stopwatch.StartNew();
         var knn = new ItemKnnBaseline(train.UserItems);
         Run("item-kNN (cosine)", knn.Score, knnClock.Elapsed.TotalSeconds);
@@ -110,9 +117,7 @@ public static class EvaluateJob
             table.AddRow(Markup.Escape(r.Method), F(m.Precision), F(m.Recall), F(m.Ndcg), F(m.Map), F(m.HitRate), F(m.Coverage), r.Seconds.ToString("F1", CultureInfo.InvariantCulture));
         }
         AnsiConsole.Write(table);
-        var market = report.Results.First(r => r.Method == "popularity (market)").Metrics.Ndcg;
-        var als = report.Results.Last().Metrics.Ndcg;
-        AnsiConsole.MarkupLine($"ALS NDCG@{report.K} / market popularity NDCG@{report.K} = [bold]{(market > 0 ? als / market : double.NaN):F2}x[/]");
+        AnsiConsole.MarkupLine($"ALS NDCG@{report.K} / market popularity NDCG@{report.K} = [bold]{report.AlsLift:F2}x[/]");
     }
 
     private static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
