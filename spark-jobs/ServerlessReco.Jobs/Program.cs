@@ -121,6 +121,28 @@ var benchAls = new Command("als", "Seconds per ALS iteration on a MovieLens-20M-
 benchAls.SetAction(parse => AlsBenchmark.Run(parse.GetValue(benchUsers), parse.GetValue(benchItems), parse.GetValue(benchNnz), parse.GetValue(factors),
     parse.GetValue(benchIterations), parse.GetValue(threads), Console.Out));
 bench.Subcommands.Add(benchAls);
+
+var scenario = new Option<string>("--scenario") { DefaultValueFactory = _ => "online-retail", Description = "online-retail (the real model) or synthetic (100,000 items x 64 factors)" };
+var handlerCommand = new Option<string>("--handler") { DefaultValueFactory = _ => DefaultHandler(), Description = "reco-handler.dll (JIT) or the Native AOT executable" };
+var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 16 };
+var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 15 };
+var coldStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
+var benchServe = new Command("serve", "Latency and throughput of /api/recommendations, and cold start, against the handler process and azurite")
+    { scenario, handlerCommand, concurrency, duration, coldStarts };
+benchServe.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new ServeBenchmark.Options(parse.GetValue(scenario)!, parse.GetValue(handlerCommand)!,
+    parse.GetValue(concurrency), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20), Console.Out, ct));
+bench.Subcommands.Add(benchServe);
 root.Subcommands.Add(bench);
 
 return await root.Parse(args).InvokeAsync();
+
+static string StorageConnection() => Environment.GetEnvironmentVariable(DataStore.ConnectionStringVariable) is { Length: > 0 } c ? c
+    : throw new InvalidOperationException($"{DataStore.ConnectionStringVariable} is not set: run benchmarks with ./reco bench, which starts azurite.");
+
+// The handler built beside the jobs: functions/ServerlessReco.Functions/bin/<config>/net10.0/reco-handler.dll.
+static string DefaultHandler()
+{
+    var jobs = new DirectoryInfo(AppContext.BaseDirectory);
+    var config = jobs.Parent!.Name;
+    return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "functions", "ServerlessReco.Functions", "bin", config, "net10.0", "reco-handler.dll"));
+}

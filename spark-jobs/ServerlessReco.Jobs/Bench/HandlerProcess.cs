@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using ServerlessReco.Storage;
+
+namespace ServerlessReco.Jobs.Bench;
+
+/// <summary>The function app's handler as its own process, started the way the Functions host starts it.</summary>
+public sealed class HandlerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly long _startTimestamp;
+
+    private HandlerProcess(Process process, long startTimestamp, int port)
+    {
+        _process = process;
+        _startTimestamp = startTimestamp;
+        Client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    public HttpClient Client { get; }
+
+    /// <param name="command">the handler: a path to reco-handler.dll (run with dotnet) or to the Native AOT executable</param>
+    public static Task<HandlerProcess> StartAsync(string command, string connectionString, string prefix, CancellationToken ct)
+    {
+        int port = FreePort();
+        var start = command.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? new ProcessStartInfo("dotnet", [command])
+            : new ProcessStartInfo(command);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment[DataStore.ConnectionStringVariable] = connectionString;
+        start.Environment[DataStore.PrefixVariable] = prefix;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        long timestamp = Stopwatch.GetTimestamp();
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command}.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return Task.FromResult(new HandlerProcess(process, timestamp, port));
+    }
+
+    /// <summary>Polls the path until it answers 200; returns milliseconds since the process was started.</summary>
+    public async Task<double> MillisecondsToFirstRecommendationAsync(string path, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"The handler exited with code {_process.ExitCode}.");
+            try
+            {
+                using var response = await Client.GetAsync(path, ct).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.OK) return Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(5, ct).ConfigureAwait(false);
+        }
+        throw new TimeoutException($"No 200 from {path} within 60 s.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().ConfigureAwait(false);
+        }
+        _process.Dispose();
+    }
+}

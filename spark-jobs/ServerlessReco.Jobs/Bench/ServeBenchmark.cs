@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using ServerlessReco.Domain;
+using ServerlessReco.Jobs.Import;
+using ServerlessReco.Jobs.Train;
+using ServerlessReco.Publish;
+using ServerlessReco.Storage;
+
+namespace ServerlessReco.Jobs.Bench;
+
+/// <summary>
+/// Latency and throughput of GET /api/recommendations against the real handler process with azurite behind it,
+/// and cold start (process start to first successful recommendation). Server-side latency comes from the
+/// handler's Server-Timing header, so the load generator's own cost on the same cores does not inflate it.
+/// </summary>
+public static class ServeBenchmark
+{
+    public sealed record Options(string Scenario, string HandlerCommand, int Concurrency, TimeSpan Duration, TimeSpan Warmup, int ColdStarts, int Count);
+
+    private static readonly string[] SyntheticMarkets = ["GB", "DE", "FR", "IE", "ES", "NL", "BE", "CH", "PT", "JP"];
+
+    public static async Task<int> RunAsync(string connectionString, Options options, TextWriter output, CancellationToken ct)
+    {
+        var prefix = options.Scenario switch { "online-retail" => "benchretail", "synthetic" => "benchsynth", _ => throw new ArgumentException("--scenario must be online-retail or synthetic") };
+        var store = DataStore.FromConnectionString(connectionString, prefix);
+        var model = await EnsureModelAsync(store, options.Scenario, output, ct).ConfigureAwait(false);
+        var users = options.Scenario == "online-retail" ? RetailUsers(model) : Enumerable.Range(0, 2000).Select(i => ("u" + i, SyntheticMarkets[i % SyntheticMarkets.Length])).ToList();
+        output.WriteLine($"scenario {options.Scenario}: model {model.Version}, {model.UserCount:N0} users, {model.ItemCount:N0} items, {model.Factors} factors; {users.Count:N0} request users");
+
+        var cold = new List<double>();
+        for (int i = 0; i < options.ColdStarts; i++)
+        {
+            await using var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, prefix, ct).ConfigureAwait(false);
+            var (user, market) = users[i % users.Count];
+            cold.Add(await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count={options.Count}", ct).ConfigureAwait(false));
+        }
+        if (cold.Count > 0)
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cold start (process start -> first 200 recommendation): median {Median(cold):F0} ms, min {cold.Min():F0} ms, max {cold.Max():F0} ms over {cold.Count} starts ({options.HandlerCommand})"));
+
+        await using (var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, prefix, ct).ConfigureAwait(false))
+        {
+            await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", ct).ConfigureAwait(false);
+            await LoadAsync(handler.Client, users, options with { Duration = options.Warmup }, null, ct).ConfigureAwait(false);
+            var result = new LoadResult();
+            var clock = Stopwatch.StartNew();
+            await LoadAsync(handler.Client, users, options, result, ct).ConfigureAwait(false);
+            double seconds = clock.Elapsed.TotalSeconds;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"load: {options.Concurrency} concurrent clients for {seconds:F1} s over loopback: {result.Ok:N0} ok, {result.Failed:N0} failed, {result.Ok / seconds:F0} requests/s"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"server-side latency (Server-Timing): p50 {Percentile(result.Server, 0.50):F2} ms, p99 {Percentile(result.Server, 0.99):F2} ms, max {(result.Server.Count > 0 ? result.Server.Max() : double.NaN):F2} ms"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"client-side latency (includes the load generator on the same cores): p50 {Percentile(result.Client, 0.50):F2} ms, p99 {Percentile(result.Client, 0.99):F2} ms"));
+            output.WriteLine($"strategies: {string.Join(", ", result.Strategies.Select(kv => $"{kv.Key} {kv.Value:N0}"))}");
+        }
+        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        return 0;
+    }
+
+    private sealed class LoadResult
+    {
+        public long Ok, Failed;
+        public readonly List<double> Client = [];
+        public readonly List<double> Server = [];
+        public readonly Dictionary<string, long> Strategies = [];
+    }
+
+    private static async Task LoadAsync(HttpClient client, List<(string User, string Market)> users, Options options, LoadResult? result, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + options.Duration;
+        var workers = Enumerable.Range(0, options.Concurrency).Select(async worker =>
+        {
+            var random = new Random(worker);
+            var client_ = new List<double>();
+            var server_ = new List<double>();
+            var strategies = new Dictionary<string, long>();
+            long ok = 0, failed = 0;
+            while (DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
+            {
+                var (user, market) = users[random.Next(users.Count)];
+                long start = Stopwatch.GetTimestamp();
+                using var response = await client.GetAsync($"/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count={options.Count}", HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+                var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (response.StatusCode != HttpStatusCode.OK) { failed++; continue; }
+                ok++;
+                client_.Add(ms);
+                if (ServerMilliseconds(response) is { } s) server_.Add(s);
+                var strategy = StrategyOf(body);
+                strategies[strategy] = strategies.GetValueOrDefault(strategy) + 1;
+            }
+            if (result is null) return;
+            lock (result)
+            {
+                result.Ok += ok;
+                result.Failed += failed;
+                result.Client.AddRange(client_);
+                result.Server.AddRange(server_);
+                foreach (var (k, v) in strategies) result.Strategies[k] = result.Strategies.GetValueOrDefault(k) + v;
+            }
+        });
+        await Task.WhenAll(workers).ConfigureAwait(false);
+    }
+
+    private static string StrategyOf(byte[] body)
+    {
+        var span = body.AsSpan();
+        var key = "\"strategy\":\""u8;
+        int at = span.IndexOf(key);
+        if (at < 0) return "?";
+        var rest = span[(at + key.Length)..];
+        int end = rest.IndexOf((byte)'"');
+        return end < 0 ? "?" : System.Text.Encoding.UTF8.GetString(rest[..end]);
+    }
+
+    /// <summary>Server-Timing: app;dur=1.23</summary>
+    private static double? ServerMilliseconds(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Server-Timing", out var values)) return null;
+        foreach (var value in values)
+        {
+            int at = value.IndexOf("dur=", StringComparison.Ordinal);
+            if (at >= 0 && double.TryParse(value.AsSpan(at + 4).TrimEnd(), NumberStyles.Float, CultureInfo.InvariantCulture, out double ms)) return ms;
+        }
+        return null;
+    }
+
+    private static List<(string, string)> RetailUsers(ModelArtifacts model)
+    {
+        // Online Retail customer ids run from 12346 to 18287; keep those the model knows (pseudonyms are one-way).
+        var pseudonymizer = Pseudonymizer.FromEnvironment();
+        var known = model.UserIds.ToHashSet(StringComparer.Ordinal);
+        string[] markets = ["GB", "GB", "GB", "GB", "DE", "FR", "IE", "ES", "NL", "BE"];
+        return Enumerable.Range(12346, 18287 - 12346 + 1).Select(id => id.ToString(CultureInfo.InvariantCulture))
+            .Where(id => known.Contains(pseudonymizer.Pseudonymize(id)))
+            .Select((id, i) => (id, markets[i % markets.Length])).ToList();
+    }
+
+    private static async Task<ModelArtifacts> EnsureModelAsync(DataStore store, string scenario, TextWriter output, CancellationToken ct)
+    {
+        if (await store.Models.ReadCurrentAsync(ct).ConfigureAwait(false) is { } current)
+            return await store.Models.LoadAsync(current.Version, ct).ConfigureAwait(false);
+        output.WriteLine($"preparing the {scenario} model in azurite (once; later runs reuse it)...");
+        ModelManifest manifest;
+        if (scenario == "online-retail")
+        {
+            await ImportJobs.OnlineRetailAsync(store, null, ct).ConfigureAwait(false);
+            manifest = await TrainJob.RunAsync(store, new TrainSettings(), ct).ConfigureAwait(false);
+        }
+        else manifest = await WriteSyntheticAsync(store, ct).ConfigureAwait(false);
+        await store.Models.PublishAsync(manifest.Version, ct).ConfigureAwait(false);
+        return await store.Models.LoadAsync(manifest.Version, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>100,000 items x 64 factors, 20,000 users, ten markets, every item in stock and sold everywhere.</summary>
+    private static async Task<ModelManifest> WriteSyntheticAsync(DataStore store, CancellationToken ct)
+    {
+        const int items = 100_000, users = 20_000, k = 64;
+        var random = new Random(64);
+        float Normal() => (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()) * 0.1);
+        var itemFactors = new float[items * k];
+        var userFactors = new float[users * k];
+        for (int i = 0; i < itemFactors.Length; i++) itemFactors[i] = Normal();
+        for (int i = 0; i < userFactors.Length; i++) userFactors[i] = Normal();
+        var marketRows = SyntheticMarkets.Prepend(ModelArtifacts.GlobalMarket).ToArray();
+        var popularity = new float[marketRows.Length * items];
+        for (int i = 0; i < popularity.Length; i++) popularity[i] = (float)(1.0 / (1 + (i % items)) * random.NextDouble());
+        var itemIds = Enumerable.Range(0, items).Select(i => "sku" + i.ToString("D6", CultureInfo.InvariantCulture)).ToArray();
+        var categories = Enumerable.Range(0, items).Select(i => "category" + (i % 50).ToString(CultureInfo.InvariantCulture)).ToArray();
+        var pseudonymizer = Pseudonymizer.FromEnvironment();
+        var now = DateTimeOffset.UtcNow;
+        var catalog = itemIds.Select((id, i) => new CatalogItem
+        {
+            Id = id, Category = categories[i], Title = "Synthetic item " + id, Markets = SyntheticMarkets, InStock = true, UpdatedAt = now,
+        }).ToList();
+        foreach (var chunk in catalog.Chunk(5_000)) await store.Catalog.UpsertAsync(chunk, ct).ConfigureAwait(false);
+        return await store.Models.WriteVersionAsync(new ModelArtifacts
+        {
+            Manifest = new ModelManifest
+            {
+                Version = ModelStore.NewVersion(now), CreatedAt = now, TrainedUntil = now, Factors = k,
+                Parameters = new() { ["algorithm"] = "synthetic", ["alpha"] = "1", ["regularization"] = "1" },
+            },
+            UserIds = Enumerable.Range(0, users).Select(i => pseudonymizer.Pseudonymize("u" + i.ToString(CultureInfo.InvariantCulture))).ToArray(),
+            ItemIds = itemIds,
+            UserFactors = userFactors,
+            ItemFactors = itemFactors,
+            PopularityMarkets = marketRows,
+            Popularity = popularity,
+            ItemCategories = categories,
+        }, ct).ConfigureAwait(false);
+    }
+
+    private static double Median(List<double> values) => Percentile(values, 0.5);
+
+    private static double Percentile(List<double> values, double p)
+    {
+        if (values.Count == 0) return double.NaN;
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+}
