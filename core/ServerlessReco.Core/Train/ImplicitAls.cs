@@ -19,7 +19,7 @@ public static class ImplicitAls
 
     /// <summary>
     /// Trains factors for <paramref name="userItems"/> (users x items, r_ui &gt;= 0). The result depends only
-    /// on the data and options, bit for bit: not on thread count or scheduling.
+    /// on the data and options, bit for bit on a given machine: not on thread count or scheduling.
     /// <paramref name="onIteration"/> gets each iteration's timing (and loss if asked for) as it finishes.
     /// </summary>
     public static AlsFactors Fit(
