@@ -49,7 +49,7 @@ public static class ImplicitAls
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
 
             double? loss = options.ComputeLoss
-                ? Loss(userItems, new AlsFactors(k, users, items), options.Alpha, options.Regularization)
+                ? Loss(userItems, new AlsFactors(k, users, items), options.Alpha, options.Regularization, options.Threads)
                 : null;
             onIteration?.Invoke(new AlsIterationReport(iteration, seconds, loss));
         }
@@ -61,7 +61,10 @@ public static class ImplicitAls
     /// sum_u x_u^T (Y^T Y) x_u, then each stored entry swaps its (x.y)^2 term for c (1 - x.y)^2,
     /// so the cost is O(users k^2 + nnz k) rather than O(users items k).
     /// </summary>
-    public static double Loss(CsrMatrix userItems, AlsFactors factors, float alpha, float reg)
+    public static double Loss(CsrMatrix userItems, AlsFactors factors, float alpha, float reg) =>
+        Loss(userItems, factors, alpha, reg, Environment.ProcessorCount);
+
+    internal static double Loss(CsrMatrix userItems, AlsFactors factors, float alpha, float reg, int threads)
     {
         ArgumentNullException.ThrowIfNull(userItems);
         ArgumentNullException.ThrowIfNull(factors);
@@ -70,7 +73,6 @@ public static class ImplicitAls
                 $"Factors are {factors.Users} x {factors.Items}, matrix is {userItems.Rows} x {userItems.Cols}.", nameof(factors));
 
         int k = factors.Factors;
-        int threads = Environment.ProcessorCount;
         var itemGram = Gram(factors.ItemFactors, factors.Items, k, 0f, threads);
         var partials = new double[Parallelism.BlockCount(userItems.Rows, LossBlockRows)];
         Parallel.For(0, partials.Length, Parallelism.Options(threads, default), () => new float[k], (block, _, gx) =>
