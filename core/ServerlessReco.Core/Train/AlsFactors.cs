@@ -24,8 +24,3 @@ public sealed class AlsFactors
     public ReadOnlySpan<float> User(int u) => UserFactors.AsSpan(u * Factors, Factors);
     public ReadOnlySpan<float> Item(int i) => ItemFactors.AsSpan(i * Factors, Factors);
 }
-
-/// <param name="Iteration">1-based iteration number.</param>
-/// <param name="Seconds">Wall time of the user and item passes, excluding the optional loss.</param>
-/// <param name="Loss">Full objective after the iteration; null unless <see cref="AlsOptions.ComputeLoss"/>.</param>
-public readonly record struct AlsIterationReport(int Iteration, double Seconds, double? Loss);

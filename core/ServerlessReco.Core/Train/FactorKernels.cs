@@ -4,20 +4,24 @@ using System.Runtime.Intrinsics;
 namespace ServerlessReco.Train;
 
 /// <summary>
-/// The two per-row products that dominate an ALS pass. For 64 factors on AVX-512 hardware a row is four
-/// registers, so the dedicated path keeps v and the accumulator in registers across all stored entries,
-/// where the general path re-reads and re-writes the accumulator through memory for every entry.
+/// The per-row products that dominate an ALS pass. For the usual 64 factors a row fits in registers (four
+/// Vector512 or eight Vector256), so dedicated paths keep the accumulator in registers across all stored
+/// entries of a row, where the general TensorPrimitives path pays two calls and a trip of the accumulator
+/// through memory per entry. Measured on the 10M-entry benchmark: about 3x faster per iteration with
+/// AVX-512, about 1.5x with AVX2 only.
 /// </summary>
 internal static class FactorKernels
 {
     private const int RegisterK = 64;
 
-    private static bool UseRegisterPath(int k) => k == RegisterK && Vector512.IsHardwareAccelerated;
+    private static bool UseAvx512RegisterPath(int k) => k == RegisterK && Vector512.IsHardwareAccelerated;
+
+    private static bool UseAvx2RegisterPath(int k) => k == RegisterK && !Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated;
 
     /// <summary>result = G v for the symmetric k x k matrix G.</summary>
     public static void GramTimes(ReadOnlySpan<float> gram, int k, ReadOnlySpan<float> v, Span<float> result)
     {
-        if (UseRegisterPath(k))
+        if (UseAvx512RegisterPath(k))
         {
             // Column combination (G symmetric, so rows serve as columns): no horizontal sums needed.
             Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -36,7 +40,14 @@ internal static class FactorKernels
             a3.CopyTo(result[48..]);
             return;
         }
-        for (int a = 0; a < k; a++) result[a] = TensorPrimitives.Dot(gram.Slice(a * k, k), v);
+        if (UseAvx2RegisterPath(k))
+        {
+            GramTimes64Avx2(gram, v, result);
+            return;
+        }
+        for (int a = 0;
+        a < k;
+        a++) result[a] = TensorPrimitives.Dot(gram.Slice(a * k, k), v);
     }
 
     /// <summary>
@@ -45,7 +56,7 @@ internal static class FactorKernels
     /// </summary>
     public static void UpperGram(ReadOnlySpan<float> rows, int count, int k, Span<float> gram)
     {
-        if (UseRegisterPath(k))
+        if (UseAvx512RegisterPath(k))
         {
             UpperGram64(rows, count, gram);
             return;
@@ -54,7 +65,9 @@ internal static class FactorKernels
         var columns = new float[k * count];
         for (int r = 0; r < count; r++)
         {
-            for (int a = 0; a < k; a++) columns[a * count + r] = rows[r * k + a];
+            for (int a = 0;
+            a < k;
+            a++) columns[a * count + r] = rows[r * k + a];
         }
         for (int a = 0; a < k; a++)
         {
@@ -111,9 +124,14 @@ internal static class FactorKernels
         ReadOnlySpan<float> factors, int k, ReadOnlySpan<int> indices, ReadOnlySpan<float> values, float alpha,
         ReadOnlySpan<float> v, Span<float> acc, bool residual)
     {
-        if (UseRegisterPath(k))
+        if (UseAvx512RegisterPath(k))
         {
             AccumulateStored64(factors, indices, values, alpha, v, acc, residual);
+            return;
+        }
+        if (UseAvx2RegisterPath(k))
+        {
+            AccumulateStored64Avx2(factors, indices, values, alpha, v, acc, residual);
             return;
         }
         for (int n = 0; n < indices.Length; n++)
@@ -162,5 +180,86 @@ internal static class FactorKernels
         a1.CopyTo(acc[16..]);
         a2.CopyTo(acc[32..]);
         a3.CopyTo(acc[48..]);
+    }
+
+    /// <summary>
+    /// <see cref="GramTimes"/> for k = 64 in eight Vector256 accumulators.
+    /// </summary>
+    private static void GramTimes64Avx2(ReadOnlySpan<float> gram, ReadOnlySpan<float> v, Span<float> result)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int b = 0; b < RegisterK; b++)
+        {
+            ReadOnlySpan<float> g = gram.Slice(b * RegisterK, RegisterK);
+            var s = Vector256.Create(v[b]);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Create(g), s, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Create(g[8..]), s, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Create(g[16..]), s, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Create(g[24..]), s, a3);
+            a4 = Vector256.FusedMultiplyAdd(Vector256.Create(g[32..]), s, a4);
+            a5 = Vector256.FusedMultiplyAdd(Vector256.Create(g[40..]), s, a5);
+            a6 = Vector256.FusedMultiplyAdd(Vector256.Create(g[48..]), s, a6);
+            a7 = Vector256.FusedMultiplyAdd(Vector256.Create(g[56..]), s, a7);
+        }
+        a0.CopyTo(result);
+        a1.CopyTo(result[8..]);
+        a2.CopyTo(result[16..]);
+        a3.CopyTo(result[24..]);
+        a4.CopyTo(result[32..]);
+        a5.CopyTo(result[40..]);
+        a6.CopyTo(result[48..]);
+        a7.CopyTo(result[56..]);
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateStored"/> for k = 64 without AVX-512: sixteen ymm registers cannot hold both v
+    /// and the accumulator, so v is re-read from L1 for each entry and the accumulator stays in registers
+    /// (a loop over 8-float chunks with the accumulator in memory measured about twice as slow).
+    /// </summary>
+    private static void AccumulateStored64Avx2(
+        ReadOnlySpan<float> factors, ReadOnlySpan<int> indices, ReadOnlySpan<float> values, float alpha,
+        ReadOnlySpan<float> v, Span<float> acc, bool residual)
+    {
+        var a0 = Vector256.Create(acc);
+        var a1 = Vector256.Create(acc[8..]);
+        var a2 = Vector256.Create(acc[16..]);
+        var a3 = Vector256.Create(acc[24..]);
+        var a4 = Vector256.Create(acc[32..]);
+        var a5 = Vector256.Create(acc[40..]);
+        var a6 = Vector256.Create(acc[48..]);
+        var a7 = Vector256.Create(acc[56..]);
+        float offset = residual ? 1f : 0f, sign = residual ? -1f : 1f;
+        for (int n = 0; n < indices.Length; n++)
+        {
+            ReadOnlySpan<float> y = factors.Slice(indices[n] * RegisterK, RegisterK);
+            var d0 = Vector256.Create(y) * Vector256.Create(v);
+            var d1 = Vector256.Create(y[8..]) * Vector256.Create(v[8..]);
+            d0 = Vector256.FusedMultiplyAdd(Vector256.Create(y[16..]), Vector256.Create(v[16..]), d0);
+            d1 = Vector256.FusedMultiplyAdd(Vector256.Create(y[24..]), Vector256.Create(v[24..]), d1);
+            d0 = Vector256.FusedMultiplyAdd(Vector256.Create(y[32..]), Vector256.Create(v[32..]), d0);
+            d1 = Vector256.FusedMultiplyAdd(Vector256.Create(y[40..]), Vector256.Create(v[40..]), d1);
+            d0 = Vector256.FusedMultiplyAdd(Vector256.Create(y[48..]), Vector256.Create(v[48..]), d0);
+            d1 = Vector256.FusedMultiplyAdd(Vector256.Create(y[56..]), Vector256.Create(v[56..]), d1);
+            float d = Vector256.Sum(d0 + d1);
+            float confidenceMinusOne = alpha * values[n];
+            var w = Vector256.Create(offset + confidenceMinusOne * (offset + sign * d));
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Create(y), w, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Create(y[8..]), w, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Create(y[16..]), w, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Create(y[24..]), w, a3);
+            a4 = Vector256.FusedMultiplyAdd(Vector256.Create(y[32..]), w, a4);
+            a5 = Vector256.FusedMultiplyAdd(Vector256.Create(y[40..]), w, a5);
+            a6 = Vector256.FusedMultiplyAdd(Vector256.Create(y[48..]), w, a6);
+            a7 = Vector256.FusedMultiplyAdd(Vector256.Create(y[56..]), w, a7);
+        }
+        a0.CopyTo(acc);
+        a1.CopyTo(acc[8..]);
+        a2.CopyTo(acc[16..]);
+        a3.CopyTo(acc[24..]);
+        a4.CopyTo(acc[32..]);
+        a5.CopyTo(acc[40..]);
+        a6.CopyTo(acc[48..]);
+        a7.CopyTo(acc[56..]);
     }
 }

@@ -17,15 +17,23 @@ public static class ImplicitAls
     private const int GramBlockRows = 1024;
     private const int LossBlockRows = 4096;
 
+    /// <summary>
+    /// Trains factors for <paramref name="userItems"/> (users x items, r_ui &gt;= 0). The result depends only
+    /// on the data and options, bit for bit on a given machine: not on thread count or scheduling.
+    /// <paramref name="onIteration"/> gets each iteration's timing (and loss if asked for) as it finishes.
+    /// </summary>
     public static AlsFactors Fit(
         CsrMatrix userItems, AlsOptions options, Action<AlsIterationReport>? onIteration = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(userItems);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        ValidateStrengths(userItems);
+        ValidateInput(userItems);
 
         int k = options.Factors;
+        // Row offsets are int arithmetic throughout, as in every span API.
+        if ((long)Math.Max(userItems.Rows, userItems.Cols) * k > Array.MaxLength)
+            throw new ArgumentException($"{Math.Max(userItems.Rows, userItems.Cols)} rows x {k} factors exceed one array.", nameof(userItems));
         var users = InitialFactors(userItems.Rows, k, options.Seed, 0, options.Threads, ct);
         var items = InitialFactors(userItems.Cols, k, options.Seed, 1, options.Threads, ct);
         var itemUsers = userItems.Transpose();
@@ -41,7 +49,7 @@ public static class ImplicitAls
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
 
             double? loss = options.ComputeLoss
-                ? Loss(userItems, new AlsFactors(k, users, items), options.Alpha, options.Regularization)
+                ? Loss(userItems, new AlsFactors(k, users, items), options.Alpha, options.Regularization, options.Threads)
                 : null;
             onIteration?.Invoke(new AlsIterationReport(iteration, seconds, loss));
         }
@@ -53,7 +61,10 @@ public static class ImplicitAls
     /// sum_u x_u^T (Y^T Y) x_u, then each stored entry swaps its (x.y)^2 term for c (1 - x.y)^2,
     /// so the cost is O(users k^2 + nnz k) rather than O(users items k).
     /// </summary>
-    public static double Loss(CsrMatrix userItems, AlsFactors factors, float alpha, float reg)
+    public static double Loss(CsrMatrix userItems, AlsFactors factors, float alpha, float reg) =>
+        Loss(userItems, factors, alpha, reg, Environment.ProcessorCount);
+
+    internal static double Loss(CsrMatrix userItems, AlsFactors factors, float alpha, float reg, int threads)
     {
         ArgumentNullException.ThrowIfNull(userItems);
         ArgumentNullException.ThrowIfNull(factors);
@@ -62,7 +73,6 @@ public static class ImplicitAls
                 $"Factors are {factors.Users} x {factors.Items}, matrix is {userItems.Rows} x {userItems.Cols}.", nameof(factors));
 
         int k = factors.Factors;
-        int threads = Environment.ProcessorCount;
         var itemGram = Gram(factors.ItemFactors, factors.Items, k, 0f, threads);
         var partials = new double[Parallelism.BlockCount(userItems.Rows, LossBlockRows)];
         Parallel.For(0, partials.Length, Parallelism.Options(threads, default), () => new float[k], (block, _, gx) =>
@@ -98,6 +108,7 @@ public static class ImplicitAls
     /// G = F^T F + reg I for a row-major rows x k matrix F: the k x k matrix shared by every row solve of a
     /// half-iteration, and by serving's fold-in for a whole model.
     /// </summary>
+    // Parallel.For bodies cannot capture a span, so this entry point copies once; Fit passes its arrays.
     public static float[] Gram(ReadOnlySpan<float> factors, int rows, int k, float reg) =>
         Gram(factors.ToArray(), rows, k, reg, Environment.ProcessorCount);
 
@@ -219,7 +230,7 @@ public static class ImplicitAls
         }, _ => { });
     }
 
-    private static void ValidateStrengths(CsrMatrix userItems)
+    private static void ValidateInput(CsrMatrix userItems)
     {
         foreach (float v in userItems.Values)
         {

@@ -7,10 +7,12 @@ public class ImplicitAlsTests
     private const float Alpha = 10f;
     private const float Reg = 0.1f;
 
-    // 64 exercises the k the benchmark and serving use, 7 a k that no vector width divides.
+    // 64 exercises the k the benchmark and serving use, 7 a k that no vector width divides, 96 the exact
+    // solve's pooled (rather than stack) buffer.
     [Theory]
     [InlineData(64)]
     [InlineData(7)]
+    [InlineData(96)]
     public void CgWithKStepsAgreesWithCholeskySolve(int k)
     {
         var m = TestData.RandomMatrix(40, 120, 0.15, seed: 11);
