@@ -93,8 +93,8 @@ public static class EvaluateJob
         var best = settings;
         double bestNdcg = -1;
         foreach (int factors in new[] { 32, 64, 128 })
-        foreach (float alpha in new[] { 0.3f, 1f, 3f, 10f })
-        foreach (float reg in new[] { 0.1f, 1f, 10f })
+        foreach (float alpha in new[] { 1f, 3f, 10f })
+        foreach (float reg in new[] { 1f, 10f, 50f })
         {
             var candidate = settings with { Factors = factors, Alpha = alpha, Regularization = reg };
             var fit = ImplicitAls.Fit(validation.Train.UserItems, candidate.Als);

@@ -11,8 +11,8 @@ public sealed record TrainSettings
 {
     public int Factors { get; init; } = 64;
     public int Iterations { get; init; } = 15;
-    public float Regularization { get; init; } = 1f;
-    public float Alpha { get; init; } = 1f;
+    public float Regularization { get; init; } = 10f;
+    public float Alpha { get; init; } = 3f;
     public double HalfLifeDays { get; init; } = 180;
     public DateTimeOffset? Until { get; init; }
     public int Seed { get; init; } = 42;
