@@ -1,4 +1,5 @@
 using System.Net;
+using ServerlessReco.Functions.Serve;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Functions;
@@ -17,9 +18,13 @@ public static class HandlerApp
         configure?.Invoke(builder);
 
         builder.Services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServeJsonContext.Default));
+        builder.Services.AddServing();
 
         var app = builder.Build();
         app.MapGet("/", () => Results.Text("ServerlessReco custom handler"));
+        app.MapServing();
         return app;
     }
 
