@@ -15,7 +15,7 @@ public sealed class ModelStore(IBlobStore blobs)
 {
     public const string CurrentPath = "current.json";
 
-    public static string NewVersion(DateTimeOffset now) => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    public static string NewVersion(DateTimeOffset now) => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     public async Task<ModelManifest> WriteVersionAsync(ModelArtifacts model, CancellationToken ct = default)
     {

@@ -11,7 +11,7 @@ namespace ServerlessReco.Publish;
 /// </summary>
 public static class Npy
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public static byte[] Write(ReadOnlySpan<float> values, int rows, int cols)
     {

@@ -1,0 +1,75 @@
+using ServerlessReco.Publish;
+using ServerlessReco.Storage;
+
+namespace ServerlessReco.Tests.Publish;
+
+/// <summary>The directory store data teams use; the same behaviour on azurite is covered by the integration tests.</summary>
+public sealed class ModelStoreDirectoryTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "reco-test-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
+
+    public static ModelArtifacts SmallModel(string version) => new()
+    {
+        Manifest = new ModelManifest { Version = version, CreatedAt = DateTimeOffset.UnixEpoch, TrainedUntil = DateTimeOffset.UnixEpoch, Factors = 2 },
+        UserIds = ["u1", "u2", "u3"],
+        ItemIds = ["a", "b"],
+        UserFactors = [1, 2, 3, 4, 5, 6],
+        ItemFactors = [0.5f, -0.5f, 0.25f, 1],
+        PopularityMarkets = ["*", "DE"],
+        Popularity = [0.6f, 0.4f, 0.1f, 0.9f],
+        ItemCategories = ["lamps", ""],
+    };
+
+    [Fact]
+    public async Task A_version_round_trips_and_publishing_points_current_at_it()
+    {
+        var store = DataStore.Open("dir:" + _root);
+        var manifest = await store.Models.WriteVersionAsync(SmallModel("v1"));
+        Assert.Equal(7, manifest.Files.Count);
+        var current = await store.Models.PublishAsync("v1");
+        Assert.Equal("v1", (await store.Models.ReadCurrentAsync())!.Version);
+        Assert.Equal(64, current.ManifestSha256.Length);
+        var loaded = await store.Models.LoadAsync("v1");
+        Assert.Equal(SmallModel("v1").ItemFactors, loaded.ItemFactors);
+        Assert.Equal(["lamps", ""], loaded.ItemCategories);
+        Assert.Equal(0.9f, loaded.PopularityRow(1)[1]);
+    }
+
+    [Fact]
+    public async Task A_corrupted_file_fails_its_checksum_and_is_not_published()
+    {
+        var store = DataStore.Open("dir:" + _root);
+        await store.Models.WriteVersionAsync(SmallModel("v1"));
+        var path = Path.Combine(_root, "models", "v1", "item_factors.npy");
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[^1] ^= 0x40;
+        await File.WriteAllBytesAsync(path, bytes);
+        var error = await Assert.ThrowsAsync<ModelIntegrityException>(() => store.Models.PublishAsync("v1"));
+        Assert.Contains("item_factors.npy", error.Message);
+        Assert.Contains("sha256", error.Message);
+        Assert.Null(await store.Models.ReadCurrentAsync());
+    }
+
+    [Fact]
+    public async Task Versions_are_immutable()
+    {
+        var store = DataStore.Open("dir:" + _root);
+        await store.Models.WriteVersionAsync(SmallModel("v1"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.Models.WriteVersionAsync(SmallModel("v1")));
+    }
+
+    [Theory]
+    [InlineData("../escape")]
+    [InlineData("a/b")]
+    [InlineData("")]
+    public async Task Version_names_that_could_escape_the_container_are_refused(string version)
+    {
+        var store = DataStore.Open("dir:" + _root);
+        await Assert.ThrowsAsync<ArgumentException>(() => store.Models.LoadAsync(version));
+    }
+}

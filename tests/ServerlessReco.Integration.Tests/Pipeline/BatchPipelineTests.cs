@@ -1,0 +1,92 @@
+using System.IO.Compression;
+using System.Text;
+using ServerlessReco.Jobs.Evaluate;
+using ServerlessReco.Jobs.Import;
+using ServerlessReco.Jobs.Train;
+using ServerlessReco.Publish;
+using ServerlessReco.Storage;
+
+namespace ServerlessReco.Tests.Pipeline;
+
+/// <summary>import -> event log -> train -> publish on azurite, with the first rows of the real Online Retail data.</summary>
+public sealed class BatchPipelineTests : IAsyncLifetime
+{
+    private readonly string _sample = Path.Combine(Path.GetTempPath(), "online-retail-sample-" + Guid.NewGuid().ToString("N") + ".csv");
+    private readonly DataStore _store = TestStorage.NewStore();
+
+    public async Task InitializeAsync()
+    {
+        await using var gz = new GZipStream(File.OpenRead(ImportJobs.BundledOnlineRetail), CompressionMode.Decompress);
+        using var reader = new StreamReader(gz, Encoding.UTF8);
+        await using var writer = new StreamWriter(_sample);
+        for (int i = 0; i < 30_001 && await reader.ReadLineAsync() is { } line; i++) await writer.WriteLineAsync(line);
+    }
+
+    public Task DisposeAsync()
+    {
+        File.Delete(_sample);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Import_writes_the_event_log_and_catalogue_and_a_second_import_adds_nothing()
+    {
+        var report = await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        Assert.Equal(30_000, report.Rows);
+        var events = await _store.EventLog.ReadDistinctAsync();
+        Assert.Equal(report.Events, events.Count);
+        int items = 0;
+        await foreach (var _ in _store.Catalog.ReadAllAsync()) items++;
+        Assert.Equal(report.Items, items);
+        var paths = new List<string>();
+        await foreach (var p in _store.Blobs.ListAsync(Containers.Events, "2010/12/")) paths.Add(p);
+        Assert.NotEmpty(paths);
+
+        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        Assert.Equal(events.Count, (await _store.EventLog.ReadDistinctAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Train_and_publish_produce_a_verified_version_and_a_corrupt_blob_is_refused()
+    {
+        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        var manifest = await TrainJob.RunAsync(_store, new TrainSettings { Factors = 16, Iterations = 5 }, default);
+        Assert.Equal("16", manifest.Parameters["factors"]);
+        Assert.True(manifest.Counts["users"] > 100);
+        await _store.Models.PublishAsync(manifest.Version);
+        var model = await _store.Models.LoadAsync((await _store.Models.ReadCurrentAsync())!.Version);
+        Assert.Equal(model.ItemCount * 16, model.ItemFactors.Length);
+        Assert.Contains("GB", model.PopularityMarkets);
+
+        var path = $"{manifest.Version}/user_factors.npy";
+        var bytes = (await _store.Blobs.GetAsync(Containers.Models, path))!.ToArray();
+        bytes[200] ^= 1;
+        await _store.Blobs.PutAsync(Containers.Models, path, new BinaryData(bytes), overwrite: true);
+        var error = await Assert.ThrowsAsync<ModelIntegrityException>(() => _store.Models.LoadAsync(manifest.Version));
+        Assert.Contains("user_factors.npy", error.Message);
+    }
+
+    [Fact]
+    public async Task Erased_users_are_left_out_of_the_next_training_run()
+    {
+        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        var events = await _store.EventLog.ReadDistinctAsync();
+        var user = events.First(e => e.User.Length > 0).User;
+        await _store.EventLog.RecordTombstoneAsync(user, DateTimeOffset.UtcNow);
+        var manifest = await TrainJob.RunAsync(_store, new TrainSettings { Factors = 8, Iterations = 2 }, default);
+        var model = await _store.Models.LoadAsync(manifest.Version);
+        Assert.DoesNotContain(user, model.UserIds);
+        Assert.DoesNotContain(await _store.EventLog.ReadDistinctAsync(), e => e.User == user);
+    }
+
+    [Fact]
+    public async Task Evaluation_reports_every_method_on_a_time_split()
+    {
+        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        var report = await EvaluateJob.RunAsync(_store, "time:2010-12-10", 10, new TrainSettings { Factors = 16, Iterations = 5 }, tune: false, jsonPath: null, default);
+        Assert.Equal(["popularity (global)", "popularity (market)", "item-kNN (cosine)", "ALS (16 factors)"], report.Results.Select(r => r.Method));
+        Assert.True(report.TestUsers > 0);
+        Assert.All(report.Results, r => Assert.InRange(r.Metrics.Ndcg, 0, 1));
+        Assert.True(report.Results.Max(r => r.Metrics.HitRate) > 0);
+    }
+}
