@@ -56,7 +56,7 @@ public static class Candidates
                 for (int j = 0; j < got && result.Count < count; j++)
                     if (filter.Allows(indices[j], out var item, out var category))
                         result.Add(new Candidate(indices[j], top[j], item, category));
-                if (result.Count == count || got < m) return result;
+                if (result.Count == count || got < m || m == n) return result;
             }
             finally
             {
