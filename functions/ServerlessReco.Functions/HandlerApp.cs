@@ -1,4 +1,5 @@
 using System.Net;
+using ServerlessReco.Functions.Serve;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Functions;
@@ -14,12 +15,18 @@ public static class HandlerApp
         var builder = WebApplication.CreateSlimBuilder(args);
         if (builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is { Length: > 0 } port)
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, int.Parse(port, System.Globalization.CultureInfo.InvariantCulture)));
+        // Per-request framework logs cost more than a recommendation; the app's own logs stay at Information.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
 
         builder.Services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServeJsonContext.Default));
+        builder.Services.AddServing();
 
         var app = builder.Build();
         app.MapGet("/", () => Results.Text("ServerlessReco custom handler"));
+        app.MapServing();
         return app;
     }
 

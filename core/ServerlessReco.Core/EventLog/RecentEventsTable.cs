@@ -74,7 +74,8 @@ public sealed class RecentEventsTable(TableClient table)
             ["Type"] = EventTypes.Name(e.Type),
             ["Quantity"] = e.Quantity,
             ["Market"] = e.Market,
-            ["Timestamp"] = e.Timestamp,
+            // "Timestamp" is the table's own last-modified property: the service overwrites it, so the event time needs another name.
+            ["OccurredAt"] = e.Timestamp,
         };
         if (e.Value is { } v) entity["Value"] = v;
         if (e.Locale is { } l) entity["Locale"] = l;
@@ -93,7 +94,7 @@ public sealed class RecentEventsTable(TableClient table)
         Value = e.GetDouble("Value"),
         Market = e.GetString("Market") ?? Markets.Unknown,
         Locale = e.GetString("Locale"),
-        Timestamp = e.GetDateTimeOffset("Timestamp") ?? default,
+        Timestamp = e.GetDateTimeOffset("OccurredAt") ?? default,
         Session = e.GetString("Session"),
         EnqueuedAt = e.GetDateTimeOffset("EnqueuedAt"),
     };

@@ -1,0 +1,27 @@
+namespace ServerlessReco.Functions.Serve;
+
+/// <summary>Loads the catalogue at start and reloads it periodically, picking up other instances' writes.</summary>
+public sealed class CatalogRefresher(CatalogCache catalog, ServeSettings settings, ILogger<CatalogRefresher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using var timer = new PeriodicTimer(settings.CatalogRefreshInterval);
+        do
+        {
+            try
+            {
+                await catalog.RefreshAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Catalogue refresh failed; serving the {Count} items loaded before", catalog.Count);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}

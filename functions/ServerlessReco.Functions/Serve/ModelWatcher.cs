@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using ServerlessReco.Publish;
+using ServerlessReco.Storage;
+
+namespace ServerlessReco.Functions.Serve;
+
+/// <summary>
+/// Polls models/current.json and swaps in each new version once it has loaded and verified in the background.
+/// A version whose files fail their sha256 is refused: the model already loaded keeps serving and health
+/// reports the refusal. Requests read <see cref="Current"/> once and keep that instance, so a swap never
+/// mixes two versions within one answer.
+/// </summary>
+public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServer server, ILogger<ModelWatcher> logger) : BackgroundService
+{
+    private volatile ServingModel? _current;
+    private string? _refusedManifest;
+
+    public ServingModel? Current => _current;
+    /// <summary>Why the newest published version is not the one serving, if it is not.</summary>
+    public string? LastLoadError { get; private set; }
+    public DateTimeOffset? LastPollAt { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Hosted services start before Kestrel binds: leave at once so GET / answers the host's readiness probe.
+        await Task.Yield();
+        using var timer = new PeriodicTimer(settings.ModelPollInterval);
+        do
+        {
+            try
+            {
+                await PollAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Storage down or throttled: keep serving what is loaded and try again at the next tick.
+                LastLoadError = $"Polling {ModelStore.CurrentPath} failed: {e.Message}";
+                logger.LogWarning(e, "Polling for a new model failed; serving {Version}", _current?.Version ?? "nothing");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task PollAsync(CancellationToken ct)
+    {
+        var published = await store.Models.ReadCurrentAsync(ct);
+        LastPollAt = DateTimeOffset.UtcNow;
+        if (published is null || published.Version == _current?.Version) return;
+        // A refused version is not downloaded again every tick; a new publish (new manifest hash) is.
+        var identity = published.Version + "/" + published.ManifestSha256;
+        if (identity == _refusedManifest) return;
+
+        var started = Stopwatch.GetTimestamp();
+        ServingModel model;
+        try
+        {
+            model = ServingModel.Build(await store.Models.LoadAsync(published.Version, ct));
+        }
+        catch (Exception e) when (e is ModelIntegrityException or ArgumentException)
+        {
+            _refusedManifest = identity;
+            LastLoadError = $"Refused model version {published.Version}: {e.Message}";
+            logger.LogError("Refused model version {Version}: {Reason}. Still serving {Serving}.", published.Version, e.Message, _current?.Version ?? "nothing");
+            return;
+        }
+
+        bool first = _current is null;
+        _current = model;
+        LastLoadError = null;
+        var sinceProcessStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
+        logger.LogInformation(
+            "Model loaded: version {Version} ({Users} users, {Items} items, {Factors} factors) in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
+            model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, Stopwatch.GetElapsedTime(started).TotalMilliseconds, sinceProcessStart.TotalMilliseconds);
+        if (first) PrintDemoRequests();
+    }
+
+    /// <summary>Pseudonyms cannot be reversed, so the demo names its shoppers' raw ids in RECO_DEMO_USERS.</summary>
+    private void PrintDemoRequests()
+    {
+        if (settings.DemoUsers.Count == 0) return;
+        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://127.0.0.1:7071";
+        Console.WriteLine("Try these requests:");
+        foreach (var (user, market) in settings.DemoUsers)
+            Console.WriteLine($"  curl -s '{address}/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count=10'");
+        Console.WriteLine($"  curl -s '{address}/api/popular?market={settings.DemoUsers[0].Market}&count=10'");
+    }
+}

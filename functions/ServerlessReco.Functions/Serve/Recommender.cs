@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using ServerlessReco.Domain;
+using ServerlessReco.Storage;
+using ServerlessReco.Train;
+
+namespace ServerlessReco.Functions.Serve;
+
+public sealed record RecommendationRequest(
+    string UserId, Market Market, string Locale, int Count, string? Category, HashSet<string> Exclude,
+    float Diversity, bool CrossCategory, bool IncludePurchased);
+
+/// <summary>
+/// Ranks items for a shopper: ALS scores from the stored user vector, refreshed per request with the events the
+/// model has not seen (see <see cref="FoldIn"/>), or market popularity for shoppers with no signal at all. Only
+/// items in the catalogue, sold in the market and in stock are ever returned.
+/// </summary>
+public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ServeSettings settings, ILogger<Recommender> logger)
+{
+    /// <summary>The events table keeps more, but 200 recent events say all a session can say about intent.</summary>
+    public const int MaxRecentEvents = 200;
+
+    public async Task<RecommendationsResponse> RecommendAsync(ServingModel model, RecommendationRequest request, CancellationToken ct)
+    {
+        // The raw id never reaches storage or the model: both are keyed by the pseudonym.
+        var user = pseudonymizer.Pseudonymize(request.UserId);
+        bool known = model.UserIndex.TryGetValue(user, out int userRow);
+        var events = await ReadEventsAsync(user, ct);
+        var history = History.From(events, model, known, DateTimeOffset.UtcNow);
+
+        int n = model.ItemCount;
+        var scores = ArrayPool<float>.Shared.Rent(n);
+        try
+        {
+            string strategy;
+            if (history.FoldIn.Count > 0)
+            {
+                Span<float> vector = stackalloc float[model.K];
+                var items = history.FoldIn.Keys.ToArray();
+                var r = history.FoldIn.Values.ToArray();
+                FoldIn.Solve(model.Artifacts.ItemFactors, model.K, model.Gram, known ? model.UserVector(userRow) : [], items, r, model.Alpha, vector);
+                Scoring.ScoreAll(model.Artifacts.ItemFactors, model.K, vector, scores.AsSpan(0, n));
+                strategy = "als+realtime";
+            }
+            else if (known)
+            {
+                Scoring.ScoreAll(model.Artifacts.ItemFactors, model.K, model.UserVector(userRow), scores.AsSpan(0, n));
+                strategy = "als";
+            }
+            else
+            {
+                model.Popularity(request.Market.Code, out _).CopyTo(scores);
+                strategy = "popularity";
+            }
+
+            var filter = new ItemFilter(model, catalog, request.Market.Code, request.Category, request.Exclude,
+                request.IncludePurchased ? [] : history.Purchased, settings.RepeatPurchaseCategories);
+            bool rerank = request.Diversity > 0 || request.CrossCategory;
+            int poolSize = rerank ? request.Count * 5 : request.Count;
+            var pool = Candidates.Top(scores.AsSpan(0, n), poolSize, filter);
+
+            List<Candidate> chosen;
+            if (request.CrossCategory)
+            {
+                var usual = history.Categories(model, catalog);
+                // A shopper with no visible history: their usual categories are what the model ranks first for them.
+                if (usual.Count == 0) usual.UnionWith(pool.Take(3).Select(c => c.Category));
+                int slots = (request.Count + 3) / 4;
+                var fresh = Candidates.Top(scores.AsSpan(0, n), slots, filter with { OnlyOutside = usual });
+                chosen = Reranking.MaximalMarginalRelevance(model, pool, request.Count, 1 - request.Diversity);
+                Reranking.GuaranteeFresh(chosen, pool.Concat(fresh), usual, slots);
+            }
+            else
+            {
+                chosen = request.Diversity > 0 ? Reranking.MaximalMarginalRelevance(model, pool, request.Count, 1 - request.Diversity) : pool;
+            }
+
+            var results = new List<RecommendedItem>(chosen.Count);
+            foreach (var c in chosen)
+            {
+                var reason = strategy == "popularity" ? PopularReason(model, request.Market.Code) : history.Explain(model, c.Index);
+                results.Add(new RecommendedItem(c.Item.Id, c.Score, c.Category, Localization.Title(c.Item, request.Locale), reason));
+            }
+            return new RecommendationsResponse(model.Version, strategy, request.Market.Code, request.Locale, results);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
+    public PopularResponse Popular(ServingModel model, Market market, string locale, string? category, int count)
+    {
+        var scores = model.Popularity(market.Code, out _);
+        var filter = new ItemFilter(model, catalog, market.Code, category, [], [], settings.RepeatPurchaseCategories);
+        var reason = PopularReason(model, market.Code);
+        var items = Candidates.Top(scores, count, filter)
+            .Select(c => new RecommendedItem(c.Item.Id, c.Score, c.Category, Localization.Title(c.Item, locale), reason))
+            .ToList();
+        return new PopularResponse(model.Version, market.Code, locale, category, items);
+    }
+
+    /// <summary>
+    /// Cosine of unit item factors (behaviour: bought together by the same shoppers). When the model carries
+    /// content embeddings and RECO_SIMILAR_CONTENT_WEIGHT is above 0, their cosine is blended in, which
+    /// lets items with little behaviour still find look-alikes.
+    /// </summary>
+    public SimilarItemsResponse Similar(ServingModel model, int item, Market market, string locale, int count)
+    {
+        int n = model.ItemCount;
+        var scores = ArrayPool<float>.Shared.Rent(n);
+        try
+        {
+            var span = scores.AsSpan(0, n);
+            Scoring.ScoreAll(model.UnitItemFactors, model.K, model.UnitItemVector(item), span);
+            if (settings.SimilarContentWeight > 0 && model.UnitEmbeddings is { } embeddings)
+            {
+                int d = model.Artifacts.EmbeddingDimension;
+                float w = settings.SimilarContentWeight;
+                var source = embeddings.AsSpan(item * d, d);
+                for (int j = 0; j < n; j++)
+                    span[j] = (1 - w) * span[j] + w * TensorPrimitives.Dot(embeddings.AsSpan(j * d, d), source);
+            }
+            span[item] = float.NegativeInfinity;
+            var filter = new ItemFilter(model, catalog, market.Code, null, [], [], settings.RepeatPurchaseCategories);
+            var reason = new Reason("similar-to", model.Artifacts.ItemIds[item]);
+            var items = Candidates.Top(span, count, filter)
+                .Select(c => new RecommendedItem(c.Item.Id, c.Score, c.Category, Localization.Title(c.Item, locale), reason))
+                .ToList();
+            return new SimilarItemsResponse(model.Artifacts.ItemIds[item], model.Version, market.Code, locale, items);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
+    private static Reason PopularReason(ServingModel model, string market)
+    {
+        model.Popularity(market, out bool marketSpecific);
+        return marketSpecific ? new Reason("popular-in-market", Market: market) : new Reason("popular-globally");
+    }
+
+    private async Task<List<InteractionEvent>> ReadEventsAsync(string user, CancellationToken ct)
+    {
+        try
+        {
+            return await store.RecentEvents.ReadRecentAsync(user, DateTimeOffset.MinValue, MaxRecentEvents, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Recommending from the stored model beats failing the storefront's request.
+            logger.LogWarning(e, "Reading recent events failed; answering without real-time signal");
+            return [];
+        }
+    }
+}

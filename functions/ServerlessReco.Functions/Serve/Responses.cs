@@ -1,0 +1,31 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ServerlessReco.Functions.Serve;
+
+/// <summary>Why an item is on the list: kinds are because-you-bought, similar-to-recent, matches-your-taste, popular-in-market, popular-globally, similar-to.</summary>
+public sealed record Reason(string Kind, string? ItemId = null, string? Market = null);
+
+public sealed record RecommendedItem(string ItemId, float Score, string Category, LocalizedTitle Title, Reason Reason);
+
+public sealed record RecommendationsResponse(string ModelVersion, string Strategy, string Market, string Locale, IReadOnlyList<RecommendedItem> Items);
+
+public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, string Market, string Locale, IReadOnlyList<RecommendedItem> Items);
+
+public sealed record PopularResponse(string ModelVersion, string Market, string Locale, string? Category, IReadOnlyList<RecommendedItem> Items);
+
+public sealed record HealthCounts(int Users, int Items, int CatalogueItems);
+
+public sealed record HealthResponse(
+    string Status, string? ModelVersion, double? ModelAge, DateTimeOffset? TrainedUntil, HealthCounts Counts,
+    bool StorageReachable, string? LastModelError, DateTimeOffset? CatalogueLoadedAt);
+
+/// <summary>Source-generated JSON for every serving response, so the handler publishes with Native AOT.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(RecommendationsResponse))]
+[JsonSerializable(typeof(SimilarItemsResponse))]
+[JsonSerializable(typeof(PopularResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ProblemDetails))]
+public partial class ServeJsonContext : JsonSerializerContext;

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Numerics.Tensors;
+using ServerlessReco.Publish;
+using ServerlessReco.Train;
+
+namespace ServerlessReco.Functions.Serve;
+
+/// <summary>
+/// A loaded model version with everything a request needs precomputed once: id lookups, the Gram matrix for
+/// fold-in, unit-length item factors for cosine, and the popularity row of each market. Immutable, so a
+/// request keeps using the instance it started with while a newer one is swapped in.
+/// </summary>
+public sealed class ServingModel
+{
+    private readonly Dictionary<string, int> _popularityRows;
+
+    private ServingModel(ModelArtifacts artifacts)
+    {
+        Artifacts = artifacts;
+        K = artifacts.Factors;
+        Alpha = Parameter(artifacts.Manifest, "alpha", 1f);
+        Regularization = Parameter(artifacts.Manifest, "regularization", 0.01f);
+        HalfLifeDays = Parameter(artifacts.Manifest, "halfLifeDays", 0f);
+        UserIndex = Index(artifacts.UserIds);
+        ItemIndex = Index(artifacts.ItemIds);
+        Gram = ImplicitAls.Gram(artifacts.ItemFactors, artifacts.ItemCount, K, Regularization);
+        UnitItemFactors = Normalized(artifacts.ItemFactors, artifacts.ItemCount, K);
+        if (artifacts.ItemEmbeddings is { } embeddings)
+            UnitEmbeddings = Normalized(embeddings, artifacts.ItemCount, artifacts.EmbeddingDimension);
+        _popularityRows = Index(artifacts.PopularityMarkets);
+        Categories = artifacts.ItemCategories.Length == artifacts.ItemCount ? artifacts.ItemCategories : new string[artifacts.ItemCount];
+    }
+
+    public ModelArtifacts Artifacts { get; }
+    public string Version => Artifacts.Version;
+    public ModelManifest Manifest => Artifacts.Manifest;
+    public int K { get; }
+    public int ItemCount => Artifacts.ItemCount;
+    public float Alpha { get; }
+    public float Regularization { get; }
+    /// <summary>Zero when the train job used no time decay.</summary>
+    public float HalfLifeDays { get; }
+    public Dictionary<string, int> UserIndex { get; }
+    public Dictionary<string, int> ItemIndex { get; }
+    /// <summary>Y^T Y + reg I over the item factors.</summary>
+    public float[] Gram { get; }
+    public float[] UnitItemFactors { get; }
+    /// <summary>Unit-length content embeddings when the model has them (see <see cref="SimilarItems"/>).</summary>
+    public float[]? UnitEmbeddings { get; }
+    public string[] Categories { get; }
+
+    public static ServingModel Build(ModelArtifacts artifacts) => new(artifacts);
+
+    public ReadOnlySpan<float> ItemVector(int item) => Artifacts.ItemFactors.AsSpan(item * K, K);
+    public ReadOnlySpan<float> UnitItemVector(int item) => UnitItemFactors.AsSpan(item * K, K);
+    public ReadOnlySpan<float> UserVector(int user) => Artifacts.UserFactors.AsSpan(user * K, K);
+
+    /// <summary>The market's popularity row (already shrunk toward global by the train job), or the global row.</summary>
+    public ReadOnlySpan<float> Popularity(string market, out bool marketSpecific)
+    {
+        marketSpecific = _popularityRows.TryGetValue(market, out int row) && market != ModelArtifacts.GlobalMarket;
+        if (!marketSpecific) row = _popularityRows.GetValueOrDefault(ModelArtifacts.GlobalMarket, 0);
+        return Artifacts.PopularityRow(row);
+    }
+
+    public float Cosine(int a, int b) => TensorPrimitives.Dot(UnitItemVector(a), UnitItemVector(b));
+
+    private static float Parameter(ModelManifest manifest, string name, float fallback) =>
+        manifest.Parameters.TryGetValue(name, out var text) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            ? value : fallback;
+
+    private static Dictionary<string, int> Index(string[] ids)
+    {
+        var index = new Dictionary<string, int>(ids.Length, StringComparer.Ordinal);
+        for (int i = 0; i < ids.Length; i++) index.TryAdd(ids[i], i);
+        return index;
+    }
+
+    private static float[] Normalized(float[] matrix, int rows, int cols)
+    {
+        var unit = new float[matrix.Length];
+        for (int i = 0; i < rows; i++)
+        {
+            var row = matrix.AsSpan(i * cols, cols);
+            float norm = TensorPrimitives.Norm(row);
+            // A zero row (an item the model never learned) stays zero: cosine 0 to everything.
+            if (norm > 0) TensorPrimitives.Divide(row, norm, unit.AsSpan(i * cols, cols));
+        }
+        return unit;
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the function app for deployment: the handler (Native AOT by default) plus host.json and one folder
+# per function, zipped for `az functionapp deployment source config-zip` or a Flex Consumption deploy.
+#   functions/publish.sh [--no-aot] [--out DIR]
+# Native AOT needs clang and zlib1g-dev (Debian: apt-get install -y clang zlib1g-dev). With --no-aot the app is
+# framework-dependent: set host.json's defaultExecutablePath to "dotnet" and arguments to ["reco-handler.dll"].
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PROJECT="$HERE/ServerlessReco.Functions/ServerlessReco.Functions.csproj"
+OUT="$HERE/../artifacts/functionapp"
+AOT=true
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-aot) AOT=false ;;
+    --out) OUT="$2"; shift ;;
+    *) echo "usage: $0 [--no-aot] [--out DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+rm -rf "$OUT/app"
+mkdir -p "$OUT/app"
+if [ "$AOT" = true ]; then
+  command -v clang >/dev/null || { echo "publish.sh: Native AOT needs clang (apt-get install -y clang zlib1g-dev), or pass --no-aot" >&2; exit 1; }
+  dotnet publish "$PROJECT" -c Release -r linux-x64 -p:PublishAot=true -o "$OUT/app"
+else
+  dotnet publish "$PROJECT" -c Release -r linux-x64 --self-contained false -o "$OUT/app"
+  # The host starts the handler through dotnet when there is no native executable.
+  sed -i -e 's|"defaultExecutablePath": "reco-handler"|"defaultExecutablePath": "dotnet"|' \
+         -e 's|"arguments": \[\]|"arguments": ["reco-handler.dll"]|' "$OUT/app/host.json"
+fi
+# Debug symbols stay out of the deployed package.
+find "$OUT/app" -name '*.dbg' -o -name '*.pdb' | xargs -r rm -f
+rm -f "$OUT/functionapp.zip"
+(cd "$OUT/app" && zip -qr "$OUT/functionapp.zip" .)
+echo "function app: $OUT/functionapp.zip"
