@@ -25,9 +25,27 @@ public static class HandlerApp
         builder.Services.AddServing();
 
         var app = builder.Build();
+        app.Use(ServerTiming);
         app.MapGet("/", () => Results.Text("ServerlessReco custom handler"));
         app.MapServing();
         return app;
+    }
+
+    /// <summary>
+    /// Server-Timing: app;dur=MS on every response: the handler's own time, which a load generator on the same
+    /// machine (or the Functions host in front) reads without adding its own overhead.
+    /// </summary>
+    private static Task ServerTiming(HttpContext context, RequestDelegate next)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        context.Response.OnStarting(static state =>
+        {
+            var (response, started) = ((HttpResponse, long))state;
+            double ms = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            response.Headers["Server-Timing"] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"app;dur={ms:F3}");
+            return Task.CompletedTask;
+        }, (context.Response, start));
+        return next(context);
     }
 
     private static DataStore OpenStore(IConfiguration config)

@@ -124,13 +124,13 @@ bench.Subcommands.Add(benchAls);
 
 var scenario = new Option<string>("--scenario") { DefaultValueFactory = _ => "online-retail", Description = "online-retail (the real model) or synthetic (100,000 items x 64 factors)" };
 var handlerCommand = new Option<string>("--handler") { DefaultValueFactory = _ => DefaultHandler(), Description = "reco-handler.dll (JIT) or the Native AOT executable" };
-var concurrency = new Option<int>("--concurrency") { DefaultValueFactory = _ => 16 };
-var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 15 };
+var concurrency = new Option<string>("--concurrency") { DefaultValueFactory = _ => "1,4,16", Description = "comma-separated concurrent client counts, one load run each" };
+var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 10 };
 var coldStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
 var benchServe = new Command("serve", "Latency and throughput of /api/recommendations, and cold start, against the handler process and azurite")
     { scenario, handlerCommand, concurrency, duration, coldStarts };
 benchServe.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new ServeBenchmark.Options(parse.GetValue(scenario)!, parse.GetValue(handlerCommand)!,
-    parse.GetValue(concurrency), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20), Console.Out, ct));
+    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20), Console.Out, ct));
 bench.Subcommands.Add(benchServe);
 root.Subcommands.Add(bench);
 

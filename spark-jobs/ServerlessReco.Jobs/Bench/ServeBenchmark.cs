@@ -16,7 +16,10 @@ namespace ServerlessReco.Jobs.Bench;
 /// </summary>
 public static class ServeBenchmark
 {
-    public sealed record Options(string Scenario, string HandlerCommand, int Concurrency, TimeSpan Duration, TimeSpan Warmup, int ColdStarts, int Count);
+    public sealed record Options(string Scenario, string HandlerCommand, int[] ConcurrencyLevels, TimeSpan Duration, TimeSpan Warmup, int ColdStarts, int Count)
+    {
+        public int Concurrency { get; init; } = ConcurrencyLevels[0];
+    }
 
     private static readonly string[] SyntheticMarkets = ["GB", "DE", "FR", "IE", "ES", "NL", "BE", "CH", "PT", "JP"];
 
@@ -41,18 +44,18 @@ public static class ServeBenchmark
         await using (var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, prefix, ct).ConfigureAwait(false))
         {
             await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", ct).ConfigureAwait(false);
-            await LoadAsync(handler.Client, users, options with { Duration = options.Warmup }, null, ct).ConfigureAwait(false);
-            var result = new LoadResult();
-            var clock = Stopwatch.StartNew();
-            await LoadAsync(handler.Client, users, options, result, ct).ConfigureAwait(false);
-            double seconds = clock.Elapsed.TotalSeconds;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"load: {options.Concurrency} concurrent clients for {seconds:F1} s over loopback: {result.Ok:N0} ok, {result.Failed:N0} failed, {result.Ok / seconds:F0} requests/s"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"server-side latency (Server-Timing): p50 {Percentile(result.Server, 0.50):F2} ms, p99 {Percentile(result.Server, 0.99):F2} ms, max {(result.Server.Count > 0 ? result.Server.Max() : double.NaN):F2} ms"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"client-side latency (includes the load generator on the same cores): p50 {Percentile(result.Client, 0.50):F2} ms, p99 {Percentile(result.Client, 0.99):F2} ms"));
-            output.WriteLine($"strategies: {string.Join(", ", result.Strategies.Select(kv => $"{kv.Key} {kv.Value:N0}"))}");
+            await LoadAsync(handler.Client, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
+            output.WriteLine("clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | ok | failed | strategies");
+            foreach (int clients in options.ConcurrencyLevels)
+            {
+                var result = new LoadResult();
+                var clock = Stopwatch.StartNew();
+                await LoadAsync(handler.Client, users, options with { Concurrency = clients }, result, ct).ConfigureAwait(false);
+                double seconds = clock.Elapsed.TotalSeconds;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{clients,7} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {result.Ok:N0} | {result.Failed:N0} | {string.Join(", ", result.Strategies.Select(kv => $"{kv.Key} {kv.Value:N0}"))}"));
+            }
+            output.WriteLine($"each level runs {options.Duration.TotalSeconds:F0} s, closed loop over loopback; server = the handler's Server-Timing, client includes the load generator sharing the cores");
         }
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         return 0;
@@ -83,7 +86,8 @@ public static class ServeBenchmark
                 using var response = await client.GetAsync($"/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count={options.Count}", HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
                 var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
                 double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                if (response.StatusCode != HttpStatusCode.OK) { failed++; continue; }
+                // An answer without items is a failure too: it would flatter latency.
+                if (response.StatusCode != HttpStatusCode.OK || body.AsSpan().IndexOf("\"items\":[]"u8) >= 0) { failed++; continue; }
                 ok++;
                 client_.Add(ms);
                 if (ServerMilliseconds(response) is { } s) server_.Add(s);
