@@ -19,6 +19,16 @@ public sealed class ModelArtifacts
     public int EmbeddingDimension { get; init; }
     public string[] ItemCategories { get; init; } = [];
 
+    /// <summary>
+    /// What each user bought in the training data, as CSR row pointers (users + 1) and item indices: serving
+    /// excludes these and explains recommendations with them without reading the event log.
+    /// </summary>
+    public int[] PurchasePointers { get; init; } = [];
+    public int[] PurchaseItems { get; init; } = [];
+
+    public ReadOnlySpan<int> PurchasesOf(int user) =>
+        PurchasePointers.Length == UserCount + 1 ? PurchaseItems.AsSpan(PurchasePointers[user], PurchasePointers[user + 1] - PurchasePointers[user]) : [];
+
     public int Factors => Manifest.Factors;
     public string Version => Manifest.Version;
     public int UserCount => UserIds.Length;

@@ -29,6 +29,11 @@ public sealed class ModelStore(IBlobStore blobs)
             ["popularity.npy"] = Npy.Write(model.Popularity, model.PopularityMarkets.Length, model.ItemCount),
             ["popularity_markets.txt"] = Lines(model.PopularityMarkets),
         };
+        if (model.PurchasePointers.Length > 0)
+        {
+            files["user_purchases_indptr.npy"] = Npy.WriteInt32(model.PurchasePointers);
+            files["user_purchases_indices.npy"] = Npy.WriteInt32(model.PurchaseItems);
+        }
         if (model.ItemEmbeddings is { } emb)
             files["item_embeddings.npy"] = Npy.Write(emb, model.ItemCount, model.EmbeddingDimension);
 
@@ -102,8 +107,18 @@ public sealed class ModelStore(IBlobStore blobs)
                 (embeddings, int embItems, dimension) = Npy.Read(e, "item_embeddings.npy");
                 if (embItems != items) throw new ModelIntegrityException($"Model version {version}: item_embeddings.npy has {embItems} rows for {items} items.");
             }
+            int[] pointers = [], purchased = [];
+            if (files.TryGetValue("user_purchases_indptr.npy", out var p) && files.TryGetValue("user_purchases_indices.npy", out var q))
+            {
+                pointers = Npy.ReadInt32(p, "user_purchases_indptr.npy");
+                purchased = Npy.ReadInt32(q, "user_purchases_indices.npy");
+                if (pointers.Length != users + 1 || pointers[0] != 0 || pointers[^1] != purchased.Length || purchased.Any(i => (uint)i >= (uint)items))
+                    throw new ModelIntegrityException($"Model version {version}: user_purchases_*.npy is not a CSR matrix of {users} users over {items} items.");
+            }
             return new ModelArtifacts
             {
+                PurchasePointers = pointers,
+                PurchaseItems = purchased,
                 Manifest = manifest,
                 UserIds = userIds,
                 ItemIds = itemIds,

@@ -11,6 +11,8 @@ public sealed class TrainingData
     public required string[] UserIds { get; init; }
     public required string[] ItemIds { get; init; }
     public required CsrMatrix UserItems { get; init; }
+    /// <summary>Which items each user bought (value: number of purchase events).</summary>
+    public required CsrMatrix Purchases { get; init; }
     /// <summary>Market index (into <see cref="Markets"/>) of each user's latest event.</summary>
     public required int[] UserMarket { get; init; }
     /// <summary>"*" (global) first, then every market seen, ordinal order.</summary>
@@ -35,6 +37,8 @@ public sealed class TrainingData
         var rows = new List<int>(events.Count);
         var cols = new List<int>(events.Count);
         var vals = new List<float>(events.Count);
+        var buyers = new List<int>();
+        var bought = new List<int>();
         var userMarket = new int[userIds.Length];
         var userLatest = new DateTimeOffset[userIds.Length];
         var popularity = new float[markets.Length * itemIds.Length];
@@ -52,6 +56,7 @@ public sealed class TrainingData
             if (marketIndex.TryGetValue(e.Market, out int m) && m > 0) popularity[m * itemIds.Length + item] += w;
             if (e.User.Length == 0) { anonymous++; continue; }
             int user = userIndex[e.User];
+            if (e.Type == EventType.Purchase) { buyers.Add(user); bought.Add(item); }
             rows.Add(user);
             cols.Add(item);
             vals.Add(w);
@@ -66,6 +71,7 @@ public sealed class TrainingData
             UserIds = userIds,
             ItemIds = itemIds,
             UserItems = CsrMatrix.FromCoordinates(userIds.Length, itemIds.Length, rows.ToArray(), cols.ToArray(), vals.ToArray()),
+            Purchases = CsrMatrix.FromCoordinates(userIds.Length, itemIds.Length, buyers.ToArray(), bought.ToArray(), Enumerable.Repeat(1f, buyers.Count).ToArray()),
             UserMarket = userMarket,
             Markets = markets,
             MarketItemWeight = popularity,

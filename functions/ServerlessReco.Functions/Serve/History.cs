@@ -18,9 +18,10 @@ public sealed class History
     private readonly List<string> _itemIds = [];
 
     /// <param name="events">Newest first.</param>
-    /// <param name="known">The model has a vector for the shopper: fold in only what it has not seen.</param>
-    public static History From(IReadOnlyList<InteractionEvent> events, ServingModel model, bool known, DateTimeOffset now)
+    /// <param name="userRow">The shopper's row in the model, or -1: with a row, fold in only what the model has not seen.</param>
+    public static History From(IReadOnlyList<InteractionEvent> events, ServingModel model, int userRow, DateTimeOffset now)
     {
+        bool known = userRow >= 0;
         var history = new History();
         double decayPerDay = model.HalfLifeDays > 0 ? Math.Log(2) / model.HalfLifeDays : 0;
         var trainedUntil = model.Manifest.TrainedUntil;
@@ -34,6 +35,16 @@ public sealed class History
             if (known && e.Timestamp <= trainedUntil) continue;
             float w = Weights.Of(e) * (float)Math.Exp(-decayPerDay * Math.Max(0, (now - e.Timestamp).TotalDays));
             if (w > 0) history.FoldIn[item] = history.FoldIn.GetValueOrDefault(item) + w;
+        }
+        // What the shopper bought in the training data: excluded like any purchase, and the oldest explanations.
+        if (known)
+        {
+            foreach (int item in model.Artifacts.PurchasesOf(userRow))
+            {
+                var id = model.Artifacts.ItemIds[item];
+                history.Purchased.Add(id);
+                if (seen.Add(item) && history._recentItems.Count < ExplainingItems) history._recentItems.Add((item, true));
+            }
         }
         for (int i = 0; i < history._recentItems.Count; i++)
         {

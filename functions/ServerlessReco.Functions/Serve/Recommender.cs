@@ -26,7 +26,7 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         var user = pseudonymizer.Pseudonymize(request.UserId);
         bool known = model.UserIndex.TryGetValue(user, out int userRow);
         var events = await ReadEventsAsync(user, ct);
-        var history = History.From(events, model, known, DateTimeOffset.UtcNow);
+        var history = History.From(events, model, known ? userRow : -1, DateTimeOffset.UtcNow);
 
         int n = model.ItemCount;
         var scores = ArrayPool<float>.Shared.Rent(n);

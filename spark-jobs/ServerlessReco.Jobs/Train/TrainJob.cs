@@ -51,6 +51,8 @@ public static class TrainJob
             ItemFactors = factors.ItemFactors,
             PopularityMarkets = data.Markets,
             Popularity = data.ShrunkPopularity(settings.PopularityShrinkage),
+            PurchasePointers = data.Purchases.RowPointers,
+            PurchaseItems = data.Purchases.ColumnIndices,
             ItemCategories = data.ItemIds.Select(id => catalog.TryGetValue(id, out var c) ? c.Category : "").ToArray(),
         };
         var written = await store.Models.WriteVersionAsync(model, ct).ConfigureAwait(false);

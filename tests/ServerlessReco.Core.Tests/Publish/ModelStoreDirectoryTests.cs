@@ -23,6 +23,8 @@ public sealed class ModelStoreDirectoryTests : IDisposable
         PopularityMarkets = ["*", "DE"],
         Popularity = [0.6f, 0.4f, 0.1f, 0.9f],
         ItemCategories = ["lamps", ""],
+        PurchasePointers = [0, 1, 1, 3],
+        PurchaseItems = [1, 0, 1],
     };
 
     [Fact]
@@ -30,7 +32,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     {
         var store = DataStore.Open("dir:" + _root);
         var manifest = await store.Models.WriteVersionAsync(SmallModel("v1"));
-        Assert.Equal(7, manifest.Files.Count);
+        Assert.Equal(9, manifest.Files.Count);
         var current = await store.Models.PublishAsync("v1");
         Assert.Equal("v1", (await store.Models.ReadCurrentAsync())!.Version);
         Assert.Equal(64, current.ManifestSha256.Length);
@@ -38,6 +40,8 @@ public sealed class ModelStoreDirectoryTests : IDisposable
         Assert.Equal(SmallModel("v1").ItemFactors, loaded.ItemFactors);
         Assert.Equal(["lamps", ""], loaded.ItemCategories);
         Assert.Equal(0.9f, loaded.PopularityRow(1)[1]);
+        Assert.Equal([0, 1], loaded.PurchasesOf(2).ToArray());
+        Assert.Empty(loaded.PurchasesOf(1).ToArray());
     }
 
     [Fact]

@@ -25,6 +25,16 @@ public class NpyTests
     }
 
     [Fact]
+    public void Int32_vectors_round_trip_and_are_not_read_as_floats()
+    {
+        int[] values = [0, 3, 3, 7, int.MaxValue];
+        var bytes = Npy.WriteInt32(values);
+        Assert.Equal(values, Npy.ReadInt32(bytes));
+        Assert.Contains("float32", Assert.Throws<InvalidDataException>(() => Npy.Read(bytes)).Message);
+        Assert.Contains("int32", Assert.Throws<InvalidDataException>(() => Npy.ReadInt32(Npy.Write([1f], 1, 1))).Message);
+    }
+
+    [Fact]
     public void Truncated_or_foreign_files_are_refused_with_a_reason()
     {
         var bytes = Npy.Write(new float[6], 2, 3);

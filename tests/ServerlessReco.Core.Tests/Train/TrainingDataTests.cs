@@ -26,6 +26,7 @@ public class TrainingDataTests
         Assert.Equal(1.1f, data.UserItems.RowValues(0)[0], 5);
         Assert.Equal(0.5f, data.UserItems.RowValues(0)[1], 5);
         Assert.Equal(Day0.AddDays(10), data.NewestEvent);
+        Assert.Equal([0, 1], data.Purchases.RowIndices(0).ToArray());
     }
 
     [Fact]

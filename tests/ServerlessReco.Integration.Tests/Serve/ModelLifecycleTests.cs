@@ -67,7 +67,7 @@ public class ModelLifecycleTests
         await using var handler = await StartAsync(store);
         var health = await GetJsonAsync(handler, "/api/health");
         Assert.Equal("healthy", health.GetProperty("status").GetString());
-        Assert.Equal(2, health.GetProperty("counts").GetProperty("users").GetInt32());
+        Assert.Equal(3, health.GetProperty("counts").GetProperty("users").GetInt32());
         Assert.Equal(ItemIds.Length, health.GetProperty("counts").GetProperty("items").GetInt32());
         Assert.Equal(ItemIds.Length, health.GetProperty("counts").GetProperty("catalogueItems").GetInt32());
         Assert.True(health.GetProperty("modelAge").GetDouble() >= 0);

@@ -43,6 +43,22 @@ public class RecommendationTests
     }
 
     [Fact]
+    public async Task Purchases_from_the_training_data_are_excluded_and_explain_the_recommendations()
+    {
+        var store = await PublishedStoreAsync();
+        await using var handler = await StartAsync(store);
+        var answer = await GetJsonAsync(handler, "/api/recommendations/dora?market=DE&count=5");
+        Assert.Equal("als", answer.GetProperty("strategy").GetString());
+        var items = ItemsOf(answer);
+        Assert.DoesNotContain("G1", items);
+        Assert.All(items.Take(3), i => Assert.StartsWith("G", i));
+        var reason = answer.GetProperty("items")[0].GetProperty("reason");
+        Assert.Equal("because-you-bought", reason.GetProperty("kind").GetString());
+        Assert.Equal("G1", reason.GetProperty("itemId").GetString());
+        Assert.Contains("G1", ItemsOf(await GetJsonAsync(handler, "/api/recommendations/dora?market=DE&count=5&includePurchased=true")));
+    }
+
+    [Fact]
     public async Task A_new_user_with_events_gets_a_fold_in_vector_and_every_event_changes_the_answer()
     {
         var store = await PublishedStoreAsync();

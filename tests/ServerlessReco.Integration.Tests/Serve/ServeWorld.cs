@@ -44,8 +44,8 @@ public static class ServeWorld
             factors[i * K + (b + 1) % K] = 0.05f * j;
             categories[i] = Blocks[b];
         }
-        string[] users = [Pseudonyms.Pseudonymize("alice"), Pseudonyms.Pseudonymize("bob")];
-        float[] userFactors = [1f, 0.3f, 0, 0, /* bob */ 0, 1f, 0, 0];
+        string[] users = [Pseudonyms.Pseudonymize("alice"), Pseudonyms.Pseudonymize("bob"), Pseudonyms.Pseudonymize("dora")];
+        float[] userFactors = [1f, 0.3f, 0, 0, /* bob */ 0, 1f, 0, 0, /* dora */ 0, 1f, 0, 0];
         // Global popularity favours lights, DE favours garden, FR favours toys.
         string[] markets = [ModelArtifacts.GlobalMarket, "DE", "FR"];
         var popularity = new float[markets.Length * ids.Length];
@@ -73,6 +73,9 @@ public static class ServeWorld
             PopularityMarkets = markets,
             Popularity = popularity,
             ItemCategories = categories,
+            // Dora bought G1 in the training data.
+            PurchasePointers = [0, 0, 0, 1],
+            PurchaseItems = [Array.IndexOf(ids, "G1")],
         };
     }
 
