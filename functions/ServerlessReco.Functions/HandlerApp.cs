@@ -1,4 +1,5 @@
 using System.Net;
+using ServerlessReco.Functions.Ingest;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Functions;
@@ -17,9 +18,11 @@ public static class HandlerApp
         configure?.Invoke(builder);
 
         builder.Services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddIngestion();
 
         var app = builder.Build();
         app.MapGet("/", () => Results.Text("ServerlessReco custom handler"));
+        app.MapIngestion();
         return app;
     }
 
