@@ -1,5 +1,7 @@
 using System.Net;
+using ServerlessReco.Functions.Ingest;
 using ServerlessReco.Functions.Serve;
+using ServerlessReco.Domain;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Functions;
@@ -20,14 +22,21 @@ public static class HandlerApp
         configure?.Invoke(builder);
 
         builder.Services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IConfiguration>()));
+        // One key for ingestion, training and serving: the same shopper is the same pseudonym everywhere.
+        builder.Services.AddSingleton(sp => new Pseudonymizer(
+            sp.GetRequiredService<IConfiguration>()["RECO_PSEUDONYM_KEY"] is { Length: > 0 } key ? key : Pseudonymizer.DevelopmentKey));
+        // Serving reads it; catalogue writes update it so stock changes apply to the next request.
+        builder.Services.AddSingleton<CatalogCache>();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServeJsonContext.Default));
         builder.Services.AddServing();
+        builder.Services.AddIngestion();
 
         var app = builder.Build();
         app.Use(ServerTiming);
         app.MapGet("/", () => Results.Text("ServerlessReco custom handler"));
         app.MapServing();
+        app.MapIngestion();
         return app;
     }
 

@@ -16,22 +16,45 @@ public sealed class FileItemCatalog(string path) : IItemCatalog
         {
             var all = await LoadAsync(ct).ConfigureAwait(false);
             foreach (var item in items) all[item.Id] = item;
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            var temp = path + ".tmp";
-            await using (var stream = File.Create(temp))
-            {
-                foreach (var item in all.Values)
-                {
-                    await JsonSerializer.SerializeAsync(stream, item, DomainJsonContext.Default.CatalogItem, ct).ConfigureAwait(false);
-                    stream.WriteByte((byte)'\n');
-                }
-            }
-            File.Move(temp, path, overwrite: true);
+            await SaveAsync(all, ct).ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    public async Task<CatalogItem?> UpdateAsync(string id, Func<CatalogItem, CatalogItem> change, CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var all = await LoadAsync(ct).ConfigureAwait(false);
+            if (!all.TryGetValue(id, out var item)) return null;
+            var updated = change(item) with { Id = id };
+            all[id] = updated;
+            await SaveAsync(all, ct).ConfigureAwait(false);
+            return updated;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task SaveAsync(Dictionary<string, CatalogItem> all, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temp = path + ".tmp";
+        await using (var stream = File.Create(temp))
+        {
+            foreach (var item in all.Values)
+            {
+                await JsonSerializer.SerializeAsync(stream, item, DomainJsonContext.Default.CatalogItem, ct).ConfigureAwait(false);
+                stream.WriteByte((byte)'\n');
+            }
+        }
+        File.Move(temp, path, overwrite: true);
     }
 
     public async Task<CatalogItem?> GetAsync(string id, CancellationToken ct = default) =>

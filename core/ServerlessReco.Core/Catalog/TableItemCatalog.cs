@@ -6,6 +6,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using ServerlessReco.Domain;
+using ServerlessReco.Storage;
 
 namespace ServerlessReco.Catalog;
 
@@ -16,9 +17,9 @@ namespace ServerlessReco.Catalog;
 public sealed class TableItemCatalog(TableServiceClient service, string tableName = "items") : IItemCatalog
 {
     private readonly TableClient _table = service.GetTableClient(tableName);
-    private Task? _created;
+    private readonly EnsureOnce _created = new(ct => service.GetTableClient(tableName).CreateIfNotExistsAsync(ct));
 
-    private Task EnsureTableAsync(CancellationToken ct) => _created ??= _table.CreateIfNotExistsAsync(ct);
+    private Task EnsureTableAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 
     public static string PartitionOf(string id) => (XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(id)) & 0xFF).ToString("x2", CultureInfo.InvariantCulture);
 
@@ -39,6 +40,26 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
         await EnsureTableAsync(ct).ConfigureAwait(false);
         var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(id), TableKeys.Encode(id), cancellationToken: ct).ConfigureAwait(false);
         return response.HasValue ? FromEntity(response.Value!) : null;
+    }
+
+    public async Task<CatalogItem?> UpdateAsync(string id, Func<CatalogItem, CatalogItem> change, CancellationToken ct = default)
+    {
+        await EnsureTableAsync(ct).ConfigureAwait(false);
+        while (true)
+        {
+            var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(id), TableKeys.Encode(id), cancellationToken: ct).ConfigureAwait(false);
+            if (!response.HasValue) return null;
+            var updated = change(FromEntity(response.Value!)) with { Id = id };
+            try
+            {
+                await _table.UpdateEntityAsync(ToEntity(updated), response.Value!.ETag, TableUpdateMode.Replace, ct).ConfigureAwait(false);
+                return updated;
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                // Someone wrote the item since it was read: apply the change again to their version, never over it.
+            }
+        }
     }
 
     public async IAsyncEnumerable<CatalogItem> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)

@@ -3,6 +3,7 @@ using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using ServerlessReco.Domain;
+using ServerlessReco.Storage;
 
 namespace ServerlessReco.EventLog;
 
@@ -13,9 +14,9 @@ namespace ServerlessReco.EventLog;
 /// </summary>
 public sealed class RecentEventsTable(TableClient table)
 {
-    private Task? _created;
+    private readonly EnsureOnce _created = new(ct => table.CreateIfNotExistsAsync(ct));
 
-    private Task EnsureAsync(CancellationToken ct) => _created ??= table.CreateIfNotExistsAsync(ct);
+    private Task EnsureAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 
     public static string RowKey(InteractionEvent e) =>
         TableKeys.NewestFirst(e.Timestamp) + "_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(e.EventId)).AsSpan(0, 8));

@@ -9,15 +9,18 @@ namespace ServerlessReco.Storage;
 /// <param name="prefix">Prepended to every container name: several environments (or test runs) can share one account.</param>
 public sealed class AzureBlobStore(BlobServiceClient service, string prefix = "") : IBlobStore
 {
-    private readonly ConcurrentDictionary<string, Task<BlobContainerClient>> _containers = new();
+    private readonly ConcurrentDictionary<string, (BlobContainerClient Client, EnsureOnce Created)> _containers = new();
 
-    private Task<BlobContainerClient> ContainerAsync(string name, CancellationToken ct) =>
-        _containers.GetOrAdd(name, async n =>
+    private async Task<BlobContainerClient> ContainerAsync(string name, CancellationToken ct)
+    {
+        var (client, created) = _containers.GetOrAdd(name, n =>
         {
-            var client = service.GetBlobContainerClient(prefix + n);
-            await client.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
-            return client;
+            var c = service.GetBlobContainerClient(prefix + n);
+            return (c, new EnsureOnce(token => c.CreateIfNotExistsAsync(cancellationToken: token)));
         });
+        await created.EnsureAsync(ct).ConfigureAwait(false);
+        return client;
+    }
 
     public async Task<bool> PutAsync(string container, string path, BinaryData content, bool overwrite, CancellationToken ct = default)
     {

@@ -19,9 +19,6 @@ public static class ServeEndpoints
     public static IServiceCollection AddServing(this IServiceCollection services)
     {
         services.AddSingleton(sp => ServeSettings.From(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton(sp => sp.GetRequiredService<IConfiguration>()["RECO_PSEUDONYM_KEY"] is { Length: > 0 } key
-            ? new Pseudonymizer(key) : new Pseudonymizer(Pseudonymizer.DevelopmentKey));
-        services.AddSingleton<CatalogCache>();
         services.AddSingleton<ModelWatcher>();
         services.AddSingleton<Recommender>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelWatcher>());

@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace ServerlessReco.Ingest;
+
+/// <summary>
+/// Field rules shared by events and catalogue items. Everything is read from the raw JSON so each field's problem
+/// is reported on its own instead of one type error failing the whole record.
+/// </summary>
+public static partial class InputRules
+{
+    /// <summary>Ids end up in table properties, blob content and logs; longer ones are almost certainly abuse.</summary>
+    public const int MaxIdLength = 256;
+
+    /// <summary>C0, DEL and C1 controls: invisible in logs and UIs, and forbidden in table keys.</summary>
+    public static bool HasControlCharacters(ReadOnlySpan<char> text) =>
+        text.IndexOfAnyInRange('\u0000', '\u001F') >= 0 || text.IndexOfAnyInRange('\u007F', '\u009F') >= 0;
+
+    /// <summary>Like <see cref="HasControlCharacters"/> but lets tab, line feed and carriage return through, for free text.</summary>
+    public static bool HasControlCharactersExceptLineBreaks(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+            if (char.IsControl(c) && c is not ('\t' or '\n' or '\r')) return true;
+        return false;
+    }
+
+    /// <summary>Well-formed per RFC 5646's ABNF (language-script-region-variants-extensions-privateuse); not checked against the registry.</summary>
+    public static bool IsWellFormedLanguageTag(string tag) => tag.Length <= 64 && LanguageTag().IsMatch(tag);
+
+    [GeneratedRegex(
+        "^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?" +
+        "(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*(?:-[0-9A-WYZa-wyz](?:-[A-Za-z0-9]{2,8})+)*(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?" +
+        "|[Xx](?:-[A-Za-z0-9]{1,8})+)\\z",
+        RegexOptions.CultureInvariant)]
+    private static partial Regex LanguageTag();
+
+    /// <summary>A string property; null when absent or JSON null (with an error if <paramref name="required"/>) or when it is not a usable string.</summary>
+    public static string? String(JsonElement record, string field, FieldErrors errors, bool required, int maxLength, bool allowLineBreaks = false)
+    {
+        if (!record.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required) errors.Add(field, "is required");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            errors.Add(field, "must be a string");
+            return null;
+        }
+        string text;
+        try
+        {
+            text = value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate (\ud800) cannot become text.
+            errors.Add(field, "is not valid Unicode text");
+            return null;
+        }
+        bool ok = true;
+        if (required && string.IsNullOrWhiteSpace(text)) { errors.Add(field, "must not be empty"); ok = false; }
+        if (text.Length > maxLength) { errors.Add(field, $"must be at most {maxLength} characters"); ok = false; }
+        if (allowLineBreaks ? HasControlCharactersExceptLineBreaks(text) : HasControlCharacters(text)) { errors.Add(field, "must not contain control characters"); ok = false; }
+        return ok ? text : null;
+    }
+
+    /// <summary>An id: a non-empty string of at most <see cref="MaxIdLength"/> characters without control characters.</summary>
+    public static string? Id(JsonElement record, string field, FieldErrors errors, bool required = true) =>
+        String(record, field, errors, required, MaxIdLength);
+
+    /// <summary>The same rules for an id that came from a URL path.</summary>
+    public static bool IsValidId(string id, out string problem)
+    {
+        problem = string.IsNullOrWhiteSpace(id) ? "must not be empty"
+            : id.Length > MaxIdLength ? $"must be at most {MaxIdLength} characters"
+            : HasControlCharacters(id) ? "must not contain control characters"
+            : "";
+        return problem.Length == 0;
+    }
+
+    /// <summary>A finite number, or null when absent (no error) or unusable (error added; <paramref name="present"/> is true).</summary>
+    public static double? Number(JsonElement record, string field, FieldErrors errors, out bool present)
+    {
+        present = record.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null;
+        if (!present) return null;
+        if (value.ValueKind != JsonValueKind.Number) { errors.Add(field, "must be a number"); return null; }
+        if (!value.TryGetDouble(out var number) || !double.IsFinite(number)) { errors.Add(field, "must be a finite number"); return null; }
+        return number;
+    }
+
+    /// <summary>A list of known market codes, upper-cased and distinct; null when absent (error if required) or invalid.</summary>
+    public static string[]? MarketList(JsonElement record, string field, FieldErrors errors, bool required)
+    {
+        if (!record.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required) errors.Add(field, "is required");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Array) { errors.Add(field, "must be an array of market codes"); return null; }
+        var codes = new List<string>();
+        bool ok = true;
+        foreach (var code in value.EnumerateArray())
+        {
+            if (code.ValueKind == JsonValueKind.String && Market(code.GetString()) is { } known)
+            {
+                if (!codes.Contains(known)) codes.Add(known);
+            }
+            else
+            {
+                errors.Add(field, $"{Describe(code)} is not a known market code");
+                ok = false;
+            }
+        }
+        return ok ? codes.ToArray() : null;
+    }
+
+    /// <summary>The canonical (upper-case) code of a known market, or null.</summary>
+    public static string? Market(string? code) =>
+        Domain.Markets.TryGet(code, out var market) ? market.Code : null;
+
+    /// <summary>A short, safe rendering of a bad value for a message: never echo control characters or kilobytes back.</summary>
+    public static string Describe(JsonElement value)
+    {
+        string text;
+        try
+        {
+            text = value.ValueKind == JsonValueKind.String ? "'" + value.GetString() + "'" : value.GetRawText();
+        }
+        catch (InvalidOperationException)
+        {
+            return "a string";
+        }
+        if (HasControlCharacters(text) || text.Length > 40) return value.ValueKind == JsonValueKind.String ? "a string" : "a " + value.ValueKind.ToString().ToLowerInvariant();
+        return text;
+    }
+}
