@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessReco.Functions;
+using ServerlessReco.Storage;
+
+namespace ServerlessReco.Jobs.Bench;
+
+/// <summary>
+/// `bench ingest`: events/s accepted end to end (HTTP in, event log + events table + dedup markers written to
+/// real storage, answer parsed) by the function app's handler running in-process on a loopback socket.
+/// Storefront-shaped traffic: each shopper sends a session of 10 consecutive events. Every event id is new, so
+/// every event does the full write path; each scenario runs for a bounded number of events or seconds.
+/// </summary>
+public static class IngestBenchmark
+{
+    private const int Concurrency = 8;
+    private const int EventsPerSession = 10;
+
+    private sealed record Scenario(string Name, string Path, int BatchSize, int MaxEvents, TimeSpan MaxTime, bool EventHub);
+
+    private static readonly Scenario[] Scenarios =
+    [
+        new("http  batch   1", "/api/events", 1, 5_000, TimeSpan.FromSeconds(10), false),
+        new("http  batch 100", "/api/events", 100, 60_000, TimeSpan.FromSeconds(15), false),
+        new("http  batch 500", "/api/events", 500, 100_000, TimeSpan.FromSeconds(15), false),
+        new("eventhub    100", "/IngestEvents", 100, 60_000, TimeSpan.FromSeconds(15), true),
+        new("eventhub    500", "/IngestEvents", 500, 100_000, TimeSpan.FromSeconds(15), true),
+    ];
+
+    public static async Task<int> RunAsync(string connectionString, TextWriter output, CancellationToken ct)
+    {
+        var prefix = "bench" + Guid.NewGuid().ToString("N")[..8];
+        var app = HandlerApp.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [DataStore.ConnectionStringVariable] = connectionString,
+            [DataStore.PrefixVariable] = prefix,
+            // Per-request information logs would measure the console, not ingestion.
+            ["Logging:LogLevel:Default"] = "Warning",
+        }));
+        await app.StartAsync(ct);
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency * 2 }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
+            output.WriteLine($"ingest benchmark: handler on {address}, storage {app.Services.GetRequiredService<DataStore>().Description}, {Environment.ProcessorCount} cores, concurrency {Concurrency}");
+            output.WriteLine("sessions of 10 events per shopper; every event id new; accepted = stored in event log + events table + marker");
+
+            // Warm-up: JIT, connection pool, tables and containers created.
+            await RunScenarioAsync(client, new Scenario("warm-up", "/api/events", 100, 2_000, TimeSpan.FromSeconds(10), false), "warm", ct);
+            await RunScenarioAsync(client, new Scenario("warm-up", "/IngestEvents", 100, 1_000, TimeSpan.FromSeconds(10), true), "warmeh", ct);
+
+            int failures = 0;
+            output.WriteLine($"{"scenario",-16} {"requests",9} {"accepted",9} {"seconds",8} {"events/s",9} {"p50 ms",7} {"p99 ms",7} {"cpu us/ev",9}");
+            foreach (var scenario in Scenarios)
+            {
+                var r = await RunScenarioAsync(client, scenario, scenario.Name.Replace(" ", ""), ct);
+                failures += r.Failures;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{scenario.Name,-16} {r.Requests,9:N0} {r.Accepted,9:N0} {r.Seconds,8:F2} {r.Accepted / r.Seconds,9:N0} {r.P50,7:F1} {r.P99,7:F1} {r.CpuMicrosPerEvent,9:F0}{(r.Failures > 0 ? $"  ({r.Failures} failed requests)" : "")}"));
+            }
+            return failures == 0 ? 0 : 1;
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <param name="CpuMicrosPerEvent">
+    /// CPU of this process (handler and load generator together) per accepted event: with the storage emulator
+    /// on the same cores, this shows how much of the machine ingestion itself needs.
+    /// </param>
+    private sealed record Result(int Requests, long Accepted, double Seconds, double P50, double P99, int Failures, double CpuMicrosPerEvent);
+
+    private static async Task<Result> RunScenarioAsync(HttpClient client, Scenario scenario, string idPrefix, CancellationToken ct)
+    {
+        var requests = scenario.MaxEvents / scenario.BatchSize;
+        // Bodies are built before the clock starts: the benchmark measures the server, not the client's JSON.
+        var bodies = Enumerable.Range(0, requests).Select(r => Body(scenario, idPrefix, r)).ToArray();
+        long accepted = 0;
+        int next = -1, failures = 0;
+        var latencies = new List<double>[Concurrency];
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async w =>
+        {
+            latencies[w] = [];
+            int r;
+            while ((r = Interlocked.Increment(ref next)) < requests && clock.Elapsed < scenario.MaxTime)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await client.PostAsync(scenario.Path, new ByteArrayContent(bodies[r]) { Headers = { ContentType = new("application/json") } }, ct);
+                var text = await response.Content.ReadAsByteArrayAsync(ct);
+                latencies[w].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (!response.IsSuccessStatusCode) { Interlocked.Increment(ref failures); continue; }
+                using var answer = JsonDocument.Parse(text);
+                var counts = scenario.EventHub ? answer.RootElement.GetProperty("ReturnValue") : answer.RootElement;
+                Interlocked.Add(ref accepted, counts.GetProperty("accepted").GetInt32());
+            }
+        }));
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
+        return new Result(all.Length, accepted, seconds, Percentile(0.50), Percentile(0.99), failures, accepted == 0 ? 0 : cpu / accepted);
+    }
+
+    private static byte[] Body(Scenario scenario, string idPrefix, int request)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var events = new string[scenario.BatchSize];
+        for (int i = 0; i < events.Length; i++)
+        {
+            long n = (long)request * scenario.BatchSize + i;
+            var session = n / EventsPerSession;
+            var type = (n % EventsPerSession) switch { 9 => "purchase", 7 or 8 => "add_to_cart", 4 or 5 or 6 => "click", _ => "view" };
+            events[i] = string.Create(CultureInfo.InvariantCulture,
+                $$"""{"eventId":"{{idPrefix}}-{{n}}","userId":"shopper-{{session % 50_000}}","itemId":"item-{{(n * 7919) % 4_000}}","type":"{{type}}","quantity":1,"value":{{(n % 50) + 0.99}},"market":"{{Markets[session % Markets.Length]}}","locale":"en-GB","timestamp":"{{now.AddSeconds(-(n % 86_400)).ToString("O", CultureInfo.InvariantCulture)}}","sessionId":"s-{{idPrefix}}-{{session}}"}""");
+        }
+        if (!scenario.EventHub) return Encoding.UTF8.GetBytes("[" + string.Join(",", events) + "]");
+        // The Functions host's invocation request: the batch as a string holding a JSON array of strings.
+        var times = JsonSerializer.Serialize(Enumerable.Repeat(now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), events.Length).ToArray(), BenchJsonContext.Default.StringArray);
+        var sequences = "[" + string.Join(",", Enumerable.Range(0, events.Length).Select(i => ((long)request * scenario.BatchSize + i).ToString(CultureInfo.InvariantCulture))) + "]";
+        var data = JsonSerializer.Serialize(JsonSerializer.Serialize(events, BenchJsonContext.Default.StringArray), BenchJsonContext.Default.String);
+        var json = "{\"Data\":{\"events\":" + data + "},\"Metadata\":{\"TriggerPartitionContext\":{\"EventHubName\":\"events\",\"ConsumerGroup\":\"$Default\",\"PartitionId\":\"" + (request % 4).ToString(CultureInfo.InvariantCulture)
+            + "\"},\"SequenceNumberArray\":" + JsonSerializer.Serialize(sequences, BenchJsonContext.Default.String)
+            + ",\"EnqueuedTimeUtcArray\":" + JsonSerializer.Serialize(times, BenchJsonContext.Default.String) + "}}";
+        return Encoding.UTF8.GetBytes(json);
+    }
+
+    private static readonly string[] Markets = ["GB", "DE", "FR", "NL", "IE", "ES"];
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal partial class BenchJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
