@@ -17,7 +17,7 @@ namespace ServerlessReco.Catalog;
 public sealed class TableItemCatalog(TableServiceClient service, string tableName = "items") : IItemCatalog
 {
     private readonly TableClient _table = service.GetTableClient(tableName);
-    private readonly EnsureOnce _created = new(ct => service.GetTableClient(tableName).CreateIfNotExistsAsync(ct));
+    private readonly EnsureOnce _created = TableSetup.CreateOnce(service.GetTableClient(tableName));
 
     private Task EnsureTableAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 
@@ -37,9 +37,15 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
 
     public async Task<CatalogItem?> GetAsync(string id, CancellationToken ct = default)
     {
-        await EnsureTableAsync(ct).ConfigureAwait(false);
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(id), TableKeys.Encode(id), cancellationToken: ct).ConfigureAwait(false);
-        return response.HasValue ? FromEntity(response.Value!) : null;
+        try
+        {
+            var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(id), TableKeys.Encode(id), cancellationToken: ct).ConfigureAwait(false);
+            return response.HasValue ? FromEntity(response.Value!) : null;
+        }
+        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
+        {
+            return null;
+        }
     }
 
     public async Task<CatalogItem?> UpdateAsync(string id, Func<CatalogItem, CatalogItem> change, CancellationToken ct = default)
@@ -64,9 +70,22 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
 
     public async IAsyncEnumerable<CatalogItem> ReadAllAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
-        await EnsureTableAsync(ct).ConfigureAwait(false);
-        await foreach (var entity in _table.QueryAsync<TableEntity>(cancellationToken: ct).ConfigureAwait(false))
-            yield return FromEntity(entity);
+        await using var pages = _table.QueryAsync<TableEntity>(cancellationToken: ct).AsPages().GetAsyncEnumerator(ct);
+        while (true)
+        {
+            Page<TableEntity> page;
+            try
+            {
+                if (!await pages.MoveNextAsync().ConfigureAwait(false)) yield break;
+                page = pages.Current;
+            }
+            catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
+            {
+                // No item was ever written: an empty catalogue.
+                yield break;
+            }
+            foreach (var entity in page.Values) yield return FromEntity(entity);
+        }
     }
 
     private static TableEntity ToEntity(CatalogItem item)

@@ -14,7 +14,7 @@ namespace ServerlessReco.EventLog;
 /// </summary>
 public sealed class RecentEventsTable(TableClient table)
 {
-    private readonly EnsureOnce _created = new(ct => table.CreateIfNotExistsAsync(ct));
+    private readonly EnsureOnce _created = TableSetup.CreateOnce(table);
 
     private Task EnsureAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 
@@ -37,15 +37,21 @@ public sealed class RecentEventsTable(TableClient table)
     /// <summary>The user's newest events, newest first, at most <paramref name="max"/>, only those after <paramref name="after"/>.</summary>
     public async Task<List<InteractionEvent>> ReadRecentAsync(string user, DateTimeOffset after, int max, CancellationToken ct = default)
     {
-        await EnsureAsync(ct).ConfigureAwait(false);
         var result = new List<InteractionEvent>();
         // Rows sort newest first, so everything after `after` has a row key below its inverted ticks.
         var upper = TableKeys.NewestFirst(after);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {user} and RowKey lt {upper}");
-        await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: ct).ConfigureAwait(false))
+        try
         {
-            result.Add(FromEntity(entity));
-            if (result.Count >= max) break;
+            await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: ct).ConfigureAwait(false))
+            {
+                result.Add(FromEntity(entity));
+                if (result.Count >= max) break;
+            }
+        }
+        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
+        {
+            // No event was ever written.
         }
         return result;
     }

@@ -18,7 +18,7 @@ namespace ServerlessReco.Ingest;
 public sealed class EventIdMarkers(TableClient table)
 {
     private const int MaxParallel = 8;
-    private readonly EnsureOnce _created = new(ct => table.CreateIfNotExistsAsync(ct));
+    private readonly EnsureOnce _created = TableSetup.CreateOnce(table);
 
     public static (string PartitionKey, string RowKey) Key(InteractionEvent e)
     {
