@@ -132,6 +132,10 @@ var benchServe = new Command("serve", "Latency and throughput of /api/recommenda
 benchServe.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new ServeBenchmark.Options(parse.GetValue(scenario)!, parse.GetValue(handlerCommand)!,
     parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20), Console.Out, ct));
 bench.Subcommands.Add(benchServe);
+
+var benchIngest = new Command("ingest", "Events/s accepted end to end (HTTP batches of 1, 100, 500 and Event Hubs payloads) into azurite");
+benchIngest.SetAction((parse, ct) => IngestBenchmark.RunAsync(StorageConnection(), Console.Out, ct));
+bench.Subcommands.Add(benchIngest);
 root.Subcommands.Add(bench);
 
 return await root.Parse(args).InvokeAsync();
