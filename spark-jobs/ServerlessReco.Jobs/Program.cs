@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ServerlessReco.Jobs.Bench;
+using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Evaluate;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Train;
@@ -66,15 +67,22 @@ TrainSettings Settings(ParseResult parse) => new()
     Seed = parse.GetValue(seed),
 };
 
+// Encoder options shared by train and embed-items.
+Option<string?> EncoderModelOption() => new("--model") { Description = $"sentence encoder folder (model.onnx + tokenizer file + optional encoder.json; default: ${EmbedItemsJob.EncoderDirectoryVariable})" };
+Option<int> EmbedBatchSizeOption() => new("--batch-size") { DefaultValueFactory = _ => 32, Description = "texts per encoder call" };
+
 // train
+var trainModel = EncoderModelOption();
+var trainBatchSize = EmbedBatchSizeOption();
 var printVersion = new Option<bool>("--print-version") { Description = "print only the new version on stdout (for scripts)" };
-var train = new Command("train", "Train implicit ALS and popularity from the event log; writes a new, unpublished model version") { printVersion };
+var train = new Command("train", "Train implicit ALS and popularity from the event log (plus item embeddings and cold-start factors with --model); writes a new, unpublished model version") { printVersion, trainModel, trainBatchSize };
 foreach (var o in trainOptions) train.Options.Add(o);
 train.SetAction(async (parse, ct) =>
 {
     var quiet = parse.GetValue(printVersion);
     if (quiet) AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-    var manifest = await TrainJob.RunAsync(DataStore.Open(parse.GetValue(store)), Settings(parse), ct);
+    var manifest = await TrainJob.RunAsync(DataStore.Open(parse.GetValue(store)), Settings(parse), ct,
+        EmbedItemsJob.EncoderDirectory(parse.GetValue(trainModel)), parse.GetValue(trainBatchSize));
     if (quiet) Console.Out.WriteLine(manifest.Version);
     return 0;
 });
@@ -110,6 +118,19 @@ publish.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(publish);
+
+// embed-items
+var embedModel = EncoderModelOption();
+var embedBatchSize = EmbedBatchSizeOption();
+var embedVersion = new Option<string?>("--version") { Description = "model version to add embeddings to (default: the newest in the store)" };
+var embedItems = new Command("embed-items", "Embed every item's titles and predict factors for items without interactions; writes a new model version") { embedModel, embedVersion, embedBatchSize };
+embedItems.SetAction(async (parse, ct) =>
+{
+    await EmbedItemsJob.RunAsync(DataStore.Open(parse.GetValue(store)), EmbedItemsJob.EncoderDirectory(parse.GetValue(embedModel)),
+        parse.GetValue(embedVersion), parse.GetValue(embedBatchSize), ct);
+    return 0;
+});
+root.Subcommands.Add(embedItems);
 
 // bench
 var bench = new Command("bench", "Benchmarks that print figures to record in benchmarks/");
