@@ -17,9 +17,11 @@ public static class HandlerApp
         configure?.Invoke(builder);
 
         builder.Services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddTranslation(builder.Configuration);
 
         var app = builder.Build();
         app.MapGet("/", () => Results.Text("ServerlessReco custom handler"));
+        app.MapTranslation();
         return app;
     }
 
