@@ -142,6 +142,19 @@ var benchAls = new Command("als", "Seconds per ALS iteration on a MovieLens-20M-
 benchAls.SetAction(parse => AlsBenchmark.Run(parse.GetValue(benchUsers), parse.GetValue(benchItems), parse.GetValue(benchNnz), parse.GetValue(factors),
     parse.GetValue(benchIterations), parse.GetValue(threads), Console.Out));
 bench.Subcommands.Add(benchAls);
+var benchFixtures = new Option<string>("--fixtures") { DefaultValueFactory = _ => Path.Combine("tests", "fixtures"), Description = "folder with encoders/ and catalog-multilingual.tsv" };
+var benchModels = new Option<string[]>("--model") { DefaultValueFactory = _ => [Path.Combine(".reco", "encoders", "minilm-l12-random")], AllowMultipleArgumentsPerToken = true, Description = "further encoder folders (missing ones are skipped)" };
+var benchTexts = new Option<int>("--texts") { DefaultValueFactory = _ => 256, Description = "titles embedded per measurement" };
+var benchTranslations = new Option<int>("--translation-items") { DefaultValueFactory = _ => 1000, Description = "titles translated through the cache" };
+var benchEmbed = new Command("embed", "Embedding items/s per batch size and encoder; translation cache cost per item, miss vs hit") { benchFixtures, benchModels, benchTexts, benchTranslations };
+benchEmbed.SetAction(async (parse, ct) =>
+{
+    var fixtures = parse.GetValue(benchFixtures)!;
+    string[] encoders = [Path.Combine(fixtures, "encoders", "bert-wordpiece"), Path.Combine(fixtures, "encoders", "xlmr-sentencepiece"), .. parse.GetValue(benchModels)!];
+    return await EmbedBenchmark.RunAsync(DataStore.Open(parse.GetValue(store)), encoders, Path.Combine(fixtures, "catalog-multilingual.tsv"),
+        parse.GetValue(benchTexts), parse.GetValue(benchTranslations), Console.Out, ct);
+});
+bench.Subcommands.Add(benchEmbed);
 root.Subcommands.Add(bench);
 
 return await root.Parse(args).InvokeAsync();
