@@ -31,12 +31,14 @@ public static class HandlerApp
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServeJsonContext.Default));
         builder.Services.AddServing();
         builder.Services.AddIngestion();
+        builder.Services.AddTranslation(builder.Configuration);
 
         var app = builder.Build();
         app.Use(ServerTiming);
         app.MapGet("/", () => Results.Text("ServerlessReco custom handler"));
         app.MapServing();
         app.MapIngestion();
+        app.MapTranslation();
         return app;
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ServerlessReco.Jobs.Bench;
+using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Evaluate;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Train;
@@ -66,15 +67,22 @@ TrainSettings Settings(ParseResult parse) => new()
     Seed = parse.GetValue(seed),
 };
 
+// Encoder options shared by train and embed-items.
+Option<string?> EncoderModelOption() => new("--model") { Description = $"sentence encoder folder (model.onnx + tokenizer file + optional encoder.json; default: ${EmbedItemsJob.EncoderDirectoryVariable})" };
+Option<int> EmbedBatchSizeOption() => new("--batch-size") { DefaultValueFactory = _ => 32, Description = "texts per encoder call" };
+
 // train
+var trainModel = EncoderModelOption();
+var trainBatchSize = EmbedBatchSizeOption();
 var printVersion = new Option<bool>("--print-version") { Description = "print only the new version on stdout (for scripts)" };
-var train = new Command("train", "Train implicit ALS and popularity from the event log; writes a new, unpublished model version") { printVersion };
+var train = new Command("train", "Train implicit ALS and popularity from the event log (plus item embeddings and cold-start factors with --model); writes a new, unpublished model version") { printVersion, trainModel, trainBatchSize };
 foreach (var o in trainOptions) train.Options.Add(o);
 train.SetAction(async (parse, ct) =>
 {
     var quiet = parse.GetValue(printVersion);
     if (quiet) AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-    var manifest = await TrainJob.RunAsync(DataStore.Open(parse.GetValue(store)), Settings(parse), ct);
+    var manifest = await TrainJob.RunAsync(DataStore.Open(parse.GetValue(store)), Settings(parse), ct,
+        EmbedItemsJob.EncoderDirectory(parse.GetValue(trainModel)), parse.GetValue(trainBatchSize));
     if (quiet) Console.Out.WriteLine(manifest.Version);
     return 0;
 });
@@ -111,6 +119,19 @@ publish.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(publish);
 
+// embed-items
+var embedModel = EncoderModelOption();
+var embedBatchSize = EmbedBatchSizeOption();
+var embedVersion = new Option<string?>("--version") { Description = "model version to add embeddings to (default: the newest in the store)" };
+var embedItems = new Command("embed-items", "Embed every item's titles and predict factors for items without interactions; writes a new model version") { embedModel, embedVersion, embedBatchSize };
+embedItems.SetAction(async (parse, ct) =>
+{
+    await EmbedItemsJob.RunAsync(DataStore.Open(parse.GetValue(store)), EmbedItemsJob.EncoderDirectory(parse.GetValue(embedModel)),
+        parse.GetValue(embedVersion), parse.GetValue(embedBatchSize), ct);
+    return 0;
+});
+root.Subcommands.Add(embedItems);
+
 // bench
 var bench = new Command("bench", "Benchmarks that print figures to record in benchmarks/");
 var benchUsers = new Option<int>("--users") { DefaultValueFactory = _ => 138_493 };
@@ -136,6 +157,20 @@ bench.Subcommands.Add(benchServe);
 var benchIngest = new Command("ingest", "Events/s accepted end to end (HTTP batches of 1, 100, 500 and Event Hubs payloads) into azurite");
 benchIngest.SetAction((parse, ct) => IngestBenchmark.RunAsync(StorageConnection(), Console.Out, ct));
 bench.Subcommands.Add(benchIngest);
+
+var benchFixtures = new Option<string>("--fixtures") { DefaultValueFactory = _ => Path.Combine("tests", "fixtures"), Description = "folder with encoders/ and catalog-multilingual.tsv" };
+var benchModels = new Option<string[]>("--model") { DefaultValueFactory = _ => [Path.Combine(".reco", "encoders", "minilm-l12-random")], AllowMultipleArgumentsPerToken = true, Description = "further encoder folders (missing ones are skipped)" };
+var benchTexts = new Option<int>("--texts") { DefaultValueFactory = _ => 256, Description = "titles embedded per measurement" };
+var benchTranslations = new Option<int>("--translation-items") { DefaultValueFactory = _ => 1000, Description = "titles translated through the cache" };
+var benchEmbed = new Command("embed", "Embedding items/s per batch size and encoder; translation cache cost per item, miss vs hit") { benchFixtures, benchModels, benchTexts, benchTranslations };
+benchEmbed.SetAction(async (parse, ct) =>
+{
+    var fixtures = parse.GetValue(benchFixtures)!;
+    string[] encoders = [Path.Combine(fixtures, "encoders", "bert-wordpiece"), Path.Combine(fixtures, "encoders", "xlmr-sentencepiece"), .. parse.GetValue(benchModels)!];
+    return await EmbedBenchmark.RunAsync(DataStore.Open(parse.GetValue(store)), encoders, Path.Combine(fixtures, "catalog-multilingual.tsv"),
+        parse.GetValue(benchTexts), parse.GetValue(benchTranslations), Console.Out, ct);
+});
+bench.Subcommands.Add(benchEmbed);
 root.Subcommands.Add(bench);
 
 return await root.Parse(args).InvokeAsync();

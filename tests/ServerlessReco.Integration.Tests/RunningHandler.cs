@@ -21,7 +21,8 @@ public sealed class RunningHandler : IAsyncDisposable
     public HttpClient Client { get; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<RunningHandler> StartAsync(DataStore store, IDictionary<string, string?>? settings = null)
+    /// <param name="services">Extra registrations, e.g. Translator client options whose transport dials a fake server.</param>
+    public static async Task<RunningHandler> StartAsync(DataStore store, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var app = HandlerApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
         {
@@ -32,6 +33,7 @@ public sealed class RunningHandler : IAsyncDisposable
             };
             foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) values[k] = v;
             builder.Configuration.AddInMemoryCollection(values);
+            services?.Invoke(builder.Services);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -103,6 +103,7 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
         };
         if (item.Prices is { Count: > 0 }) entity["Prices"] = JsonSerializer.Serialize(item.Prices, DomainJsonContext.Default.DictionaryStringDecimal);
         if (item.Titles is { Count: > 0 }) entity["Titles"] = JsonSerializer.Serialize(item.Titles, DomainJsonContext.Default.DictionaryStringString);
+        if (item.TitlesSource is not null) entity["TitlesSource"] = item.TitlesSource;
         return entity;
     }
 
@@ -117,6 +118,7 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
         InStock = e.GetBoolean("InStock") ?? true,
         Prices = e.GetString("Prices") is { } p ? JsonSerializer.Deserialize(p, DomainJsonContext.Default.DictionaryStringDecimal) : null,
         Titles = e.GetString("Titles") is { } t ? JsonSerializer.Deserialize(t, DomainJsonContext.Default.DictionaryStringString) : null,
+        TitlesSource = e.GetString("TitlesSource"),
         UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? e.Timestamp ?? default,
     };
 }

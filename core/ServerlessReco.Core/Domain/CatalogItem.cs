@@ -17,5 +17,10 @@ public sealed record CatalogItem
     public Dictionary<string, decimal>? Prices { get; init; }
     /// <summary>Translated titles by language (BCP 47), filled by TranslateCatalog.</summary>
     public Dictionary<string, string>? Titles { get; init; }
+    /// <summary>
+    /// Hash of the source language and title that <see cref="Titles"/> were translated from; when the title
+    /// changes it no longer matches, and TranslateCatalog translates the new title again.
+    /// </summary>
+    public string? TitlesSource { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }

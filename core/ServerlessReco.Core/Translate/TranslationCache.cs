@@ -27,12 +27,16 @@ public sealed partial class TranslationCache
     private const int ReadConcurrency = 8;
 
     private readonly TableClient _table;
+    private Task? _created;
 
     public TranslationCache(TableClient table)
     {
         ArgumentNullException.ThrowIfNull(table);
         _table = table;
     }
+
+    // Created on first use, like the other tables, so a fresh storage account needs no set-up step.
+    private Task EnsureTableAsync(CancellationToken ct) => _created ??= _table.CreateIfNotExistsAsync(ct);
 
     /// <summary>Cached translations into <paramref name="to"/>, null for each text not cached yet, in input order.</summary>
     public async Task<IReadOnlyList<string?>> GetManyAsync(string to, string from, IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
@@ -43,6 +47,7 @@ public sealed partial class TranslationCache
         for (var i = 0; i < texts.Count; i++)
             rowKeys[i] = RowKeyFor(from, texts[i]);
 
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var found = new Dictionary<string, string>(StringComparer.Ordinal);
         // Point reads: a filter over many RowKeys hits the service's per-query comparison limit.
         await Parallel.ForEachAsync(
@@ -74,6 +79,7 @@ public sealed partial class TranslationCache
         var partitionKey = PartitionKeyFor(to);
         var source = NormalizeSource(from);
         var createdAt = DateTimeOffset.UtcNow;
+        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
 
         var batch = new List<TableTransactionAction>(MaxTransactionOperations);
         var seen = new HashSet<string>(StringComparer.Ordinal);

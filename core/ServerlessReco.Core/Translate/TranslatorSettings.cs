@@ -25,7 +25,8 @@ public sealed class TranslatorSettings
     public static TranslatorSettings? FromEnvironment(out string? disabledReason) =>
         From(Environment.GetEnvironmentVariable, out disabledReason);
 
-    internal static TranslatorSettings? From(Func<string, string?> getVariable, out string? disabledReason)
+    /// <summary>Settings read through <paramref name="getVariable"/> (e.g. an IConfiguration indexer), or null with the reason.</summary>
+    public static TranslatorSettings? From(Func<string, string?> getVariable, out string? disabledReason)
     {
         var key = getVariable("TRANSLATOR_KEY");
         if (string.IsNullOrWhiteSpace(key))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using ServerlessReco.Domain;
+using ServerlessReco.Embed;
+using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
@@ -10,14 +11,19 @@ namespace ServerlessReco.Jobs.Train;
 
 public static class TrainJob
 {
-    /// <summary>Reads the event log and catalogue, trains ALS and popularity, writes a new (unpublished) model version.</summary>
-    public static async Task<ModelManifest> RunAsync(DataStore store, TrainSettings settings, CancellationToken ct)
+    /// <summary>
+    /// Reads the event log and catalogue, trains ALS and popularity, writes a new (unpublished) model version. With
+    /// <paramref name="encoderDirectory"/> the version also gets item embeddings and cold-start factors, as
+    /// `embed-items` would add them.
+    /// </summary>
+    public static async Task<ModelManifest> RunAsync(DataStore store, TrainSettings settings, CancellationToken ct, string? encoderDirectory = null, int embedBatchSize = 32)
     {
         var clock = Stopwatch.StartNew();
+        // Loaded before the slow part so a wrong folder fails at once.
+        using var encoder = encoderDirectory is null ? null : TextEncoder.Load(encoderDirectory);
         var events = await store.EventLog.ReadDistinctAsync(settings.Until, ct: ct).ConfigureAwait(false);
         if (events.Count == 0) throw new InvalidOperationException($"The event log in {store.Description} has no events{(settings.Until is { } u ? " up to " + u.ToString("O") : "")}: import or ingest some first.");
-        var catalog = new Dictionary<string, CatalogItem>(StringComparer.Ordinal);
-        await foreach (var item in store.Catalog.ReadAllAsync(ct).ConfigureAwait(false)) catalog[item.Id] = item;
+        var catalog = await EmbedItemsJob.ReadCatalogAsync(store, ct).ConfigureAwait(false);
         double readSeconds = clock.Elapsed.TotalSeconds;
 
         var data = TrainingData.Build(events, settings.Weights, settings.HalfLifeDays, settings.Until, catalog.Keys);
@@ -55,6 +61,16 @@ public static class TrainJob
             PurchaseItems = data.Purchases.ColumnIndices,
             ItemCategories = data.ItemIds.Select(id => catalog.TryGetValue(id, out var c) ? c.Category : "").ToArray(),
         };
+        if (encoder is null)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape(EmbedItemsJob.NoEncoderMessage));
+        }
+        else
+        {
+            var warm = new bool[data.ItemIds.Length];
+            foreach (int item in data.UserItems.ColumnIndices) warm[item] = true;
+            model = await EmbedItemsJob.AddEmbeddingsAsync(model, catalog, warm, encoder, embedBatchSize, ct).ConfigureAwait(false);
+        }
         var written = await store.Models.WriteVersionAsync(model, ct).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"[green]model version {written.Version}[/] written to {Markup.Escape(store.Description)} models/{written.Version}/ ({written.Files.Values.Sum(f => f.Bytes) / 1e6:F1} MB) in {clock.Elapsed.TotalSeconds:F1} s; publish it with: ./reco jobs publish --version {written.Version}");
         return written;

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Azure;
+using ServerlessReco.Functions.Translate;
+using ServerlessReco.Storage;
+using ServerlessReco.Translate;
+
+// In HandlerApp's namespace so that composing the app takes one line each for services and routes.
+namespace ServerlessReco.Functions;
+
+/// <summary>
+/// POST /api/translate (function Translate, HTTP pass-through) and POST /TranslateCatalog (timer trigger,
+/// custom-handler invocation contract).
+/// </summary>
+public static partial class TranslationEndpoints
+{
+    public const int MaxTexts = 100;
+    public const int MaxTextLength = 5_000;
+    public const int MaxTargetLanguages = 10;
+
+    public static IServiceCollection AddTranslation(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TranslateJsonContext.Default));
+        services.AddSingleton(sp => new TranslationService(configuration, sp.GetRequiredService<DataStore>(), sp.GetService<TranslatorClientOptions>()));
+        return services;
+    }
+
+    public static WebApplication MapTranslation(this WebApplication app)
+    {
+        app.MapPost("/api/translate", TranslateAsync);
+        app.MapPost("/TranslateCatalog", TranslateCatalogAsync);
+        return app;
+    }
+
+    private static async Task<IResult> TranslateAsync(HttpRequest request, TranslationService service, CancellationToken ct)
+    {
+        TranslateRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(request.Body, TranslateJsonContext.Default.TranslateRequest, ct);
+        }
+        catch (JsonException e)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The body is not valid JSON",
+                detail: $"{e.Message} Expected {{\"texts\": [\"...\"], \"to\": [\"de\", \"fr\"], \"from\": \"en\"}}.");
+        }
+        if (Validate(body) is { } errors)
+            return Results.ValidationProblem(errors, title: "The translation request is not valid");
+
+        // Reading the service only after validation keeps 400s independent of configuration.
+        if (service.CreateTranslator() is not { } translator)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Translation is disabled",
+                detail: $"{service.DisabledReason}. Set TRANSLATOR_KEY (and TRANSLATOR_REGION, optionally TRANSLATOR_ENDPOINT) in the app settings to enable it.");
+        }
+
+        var texts = body!.Texts!.Select(t => t!).ToList();
+        var to = body.To!.Select(t => t!.Trim()).ToList();
+        IReadOnlyList<IReadOnlyDictionary<string, string>> translations;
+        try
+        {
+            translations = await translator.TranslateAsync(texts, to, body.From?.Trim(), ct);
+        }
+        catch (RequestFailedException e) when (e.Status == StatusCodes.Status400BadRequest)
+        {
+            // The service rejects what it alone knows, e.g. a well-formed but unsupported language code.
+            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The Translator service rejected the request", detail: e.Message);
+        }
+        catch (RequestFailedException e)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The Translator service failed", detail: e.Message);
+        }
+
+        var items = texts.Select((text, i) => new TranslatedItem(text, translations[i])).ToList();
+        return Results.Json(new TranslateResponse(items, new CacheCounts(translator.Hits, translator.Misses)), TranslateJsonContext.Default.TranslateResponse);
+    }
+
+    /// <summary>Null when valid; otherwise field -> messages for a validation problem.</summary>
+    private static Dictionary<string, string[]>? Validate(TranslateRequest? body)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (body is null)
+            return new() { ["body"] = ["A JSON object {\"texts\": [...], \"to\": [...]} is required."] };
+
+        if (body.Texts is not { Count: >= 1 and <= MaxTexts } texts)
+            errors["texts"] = [$"Give 1 to {MaxTexts} texts; got {body.Texts?.Count ?? 0}."];
+        else
+        {
+            var problems = texts.Select((t, i) => t switch
+            {
+                null => $"texts[{i}] is null.",
+                _ when string.IsNullOrWhiteSpace(t) => $"texts[{i}] is empty.",
+                _ when t.Length > MaxTextLength => $"texts[{i}] has {t.Length} characters; at most {MaxTextLength} are allowed.",
+                _ => null,
+            }).OfType<string>().ToArray();
+            if (problems.Length > 0) errors["texts"] = problems;
+        }
+
+        if (body.To is not { Count: >= 1 and <= MaxTargetLanguages } to)
+            errors["to"] = [$"Give 1 to {MaxTargetLanguages} target languages; got {body.To?.Count ?? 0}."];
+        else
+        {
+            var problems = to.Select((t, i) => t is not null && LanguageTag().IsMatch(t.Trim()) ? null : $"to[{i}] '{t}' is not a BCP 47 language code such as 'de', 'pt-BR' or 'zh-Hans'.")
+                .OfType<string>().ToArray();
+            if (problems.Length > 0) errors["to"] = problems;
+        }
+
+        if (body.From is not null && !LanguageTag().IsMatch(body.From.Trim()))
+            errors["from"] = [$"'{body.From}' is not a BCP 47 language code; leave it out to have the language detected."];
+        return errors.Count > 0 ? errors : null;
+    }
+
+    private static async Task<IResult> TranslateCatalogAsync(TranslationService service, DataStore store, ILoggerFactory loggers, CancellationToken ct)
+    {
+        // The body ({"Data": {"timer": ...}, "Metadata": ...}) carries nothing this function needs: every run scans the whole catalogue.
+        var logger = loggers.CreateLogger("TranslateCatalog");
+        var logs = new List<string>();
+        JsonNode? returnValue;
+        if (service.CreateTranslator() is not { } translator)
+        {
+            logs.Add($"TranslateCatalog skipped: {service.DisabledReason}");
+            logger.LogWarning("TranslateCatalog skipped: {Reason}", service.DisabledReason);
+            returnValue = new JsonObject { ["disabled"] = service.DisabledReason };
+        }
+        else
+        {
+            var report = await CatalogTranslation.RunAsync(store.Catalog, translator, ct);
+            var line = $"TranslateCatalog: {report.Items} items read, {report.UpdatedItems} updated ({report.RetranslatedItems} after a title change), " +
+                       $"{report.Titles} titles added; cache {report.CacheHits} hits, {report.CacheMisses} misses";
+            logs.Add(line);
+            logger.LogInformation("{Summary}", line);
+            returnValue = JsonSerializer.SerializeToNode(report, TranslateJsonContext.Default.CatalogTranslationReport);
+        }
+        return Results.Json(new InvocationResult([], logs, returnValue), TranslateJsonContext.Default.InvocationResult);
+    }
+
+    [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", RegexOptions.CultureInvariant)]
+    private static partial Regex LanguageTag();
+}
