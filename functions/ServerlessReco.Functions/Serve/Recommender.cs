@@ -101,25 +101,28 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
     }
 
     /// <summary>
-    /// Cosine of unit item factors (behaviour: bought together by the same shoppers). When the model carries
-    /// content embeddings and RECO_SIMILAR_CONTENT_WEIGHT is above 0, their cosine is blended in, which
-    /// lets items with little behaviour still find look-alikes.
+    /// Cosine of unit item factors (behaviour: bought together by the same shoppers), blended with the cosine of
+    /// content embeddings when the model has them (RECO_SIMILAR_CONTENT_WEIGHT). An item nobody interacted with
+    /// has only predicted factors, so its look-alikes come from content alone.
     /// </summary>
     public SimilarItemsResponse Similar(ServingModel model, int item, Market market, string locale, int count)
     {
         int n = model.ItemCount;
         var scores = ArrayPool<float>.Shared.Rent(n);
+        var content = ArrayPool<float>.Shared.Rent(n);
         try
         {
             var span = scores.AsSpan(0, n);
             Scoring.ScoreAll(model.UnitItemFactors, model.K, model.UnitItemVector(item), span);
-            if (settings.SimilarContentWeight > 0 && model.UnitEmbeddings is { } embeddings)
+            if (model.UnitEmbeddings is { } embeddings && (settings.SimilarContentWeight > 0 || !model.HasInteractions(item)))
             {
+                float w = model.HasInteractions(item) ? settings.SimilarContentWeight : 1f;
                 int d = model.Artifacts.EmbeddingDimension;
-                float w = settings.SimilarContentWeight;
-                var source = embeddings.AsSpan(item * d, d);
-                for (int j = 0; j < n; j++)
-                    span[j] = (1 - w) * span[j] + w * TensorPrimitives.Dot(embeddings.AsSpan(j * d, d), source);
+                var byContent = content.AsSpan(0, n);
+                Scoring.ScoreAll(embeddings, d, embeddings.AsSpan(item * d, d), byContent);
+                // (1 - w) * behaviour + w * content
+                TensorPrimitives.Multiply(span, 1 - w, span);
+                TensorPrimitives.MultiplyAdd(byContent, w, span, span);
             }
             span[item] = float.NegativeInfinity;
             var filter = new ItemFilter(model, catalog, market.Code, null, [], [], settings.RepeatPurchaseCategories);
@@ -132,6 +135,7 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         finally
         {
             ArrayPool<float>.Shared.Return(scores);
+            ArrayPool<float>.Shared.Return(content);
         }
     }
 

@@ -63,6 +63,9 @@ public sealed class ServingModel
         return Artifacts.PopularityRow(row);
     }
 
+    /// <summary>Whether anyone interacted with the item in the training data (global popularity counts every event).</summary>
+    public bool HasInteractions(int item) => Artifacts.PopularityRow(0)[item] > 0;
+
     public float Cosine(int a, int b) => TensorPrimitives.Dot(UnitItemVector(a), UnitItemVector(b));
 
     private static float Parameter(ModelManifest manifest, string name, float fallback) =>
