@@ -22,8 +22,10 @@ done
 rm -rf "$OUT/app"
 mkdir -p "$OUT/app"
 if [ "$AOT" = true ]; then
-  command -v clang >/dev/null || { echo "publish.sh: Native AOT needs clang (apt-get install -y clang zlib1g-dev), or pass --no-aot" >&2; exit 1; }
-  dotnet publish "$PROJECT" -c Release -r linux-x64 -p:PublishAot=true -o "$OUT/app"
+  # Debian installs versioned compilers (clang-14) without a plain `clang` unless the clang package is there.
+  CLANG=$(command -v clang || compgen -c clang- | grep -E '^clang-[0-9]+$' | sort -V | tail -1 || true)
+  [ -n "$CLANG" ] || { echo "publish.sh: Native AOT needs clang (apt-get install -y clang zlib1g-dev), or pass --no-aot" >&2; exit 1; }
+  dotnet publish "$PROJECT" -c Release -r linux-x64 -p:PublishAot=true -p:CppCompilerAndLinker="$CLANG" -o "$OUT/app"
 else
   dotnet publish "$PROJECT" -c Release -r linux-x64 --self-contained false -o "$OUT/app"
   # The host starts the handler through dotnet when there is no native executable.
