@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Azure;
 using Azure.Data.Tables;
 
@@ -9,8 +10,12 @@ namespace ServerlessReco.Storage;
 /// </summary>
 internal static class TableSetup
 {
+    // Azure.Data.Tables creates the TableEntity of every query result with Activator.CreateInstance<T>(): keep
+    // its constructor when Native AOT trims the app.
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor, typeof(TableEntity))]
     public static EnsureOnce CreateOnce(TableClient table) => new(ct => CreateIfNotExistsAsync(table, ct));
 
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor, typeof(TableEntity))]
     public static bool IsMissingTable(RequestFailedException e) => e.Status == 404 && e.ErrorCode is "TableNotFound" or null;
 
     private static async Task CreateIfNotExistsAsync(TableClient table, CancellationToken ct)
