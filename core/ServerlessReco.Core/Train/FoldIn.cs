@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace ServerlessReco.Train;
@@ -32,30 +31,8 @@ public static class FoldIn
         if (items.Length != r.Length) throw new ArgumentException("items and r must have the same length.", nameof(r));
         if (gramWithReg.Length != k * k) throw new ArgumentException($"Gram must be {k} x {k}.", nameof(gramWithReg));
 
-        var rented = ArrayPool<float>.Shared.Rent(k * k);
-        try
-        {
-            Span<float> a = rented.AsSpan(0, k * k);
-            gramWithReg.CopyTo(a);
-            Span<float> b = result[..k];
-            for (int row = 0; row < k; row++) b[row] = TensorPrimitives.Dot(gramWithReg.Slice(row * k, k), prior);
-            for (int n = 0; n < items.Length; n++)
-            {
-                ReadOnlySpan<float> y = itemFactors.Slice(items[n] * k, k);
-                float confidenceMinusOne = alpha * r[n];
-                for (int row = 0; row < k; row++)
-                {
-                    Span<float> aRow = a.Slice(row * k, k);
-                    TensorPrimitives.MultiplyAdd(y, confidenceMinusOne * y[row], aRow, aRow);
-                }
-                TensorPrimitives.MultiplyAdd(y, 1f + confidenceMinusOne, b, b);
-            }
-            Cholesky.Factor(a, k);
-            Cholesky.Solve(a, k, b);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(rented);
-        }
+        if (result.Length < k) throw new ArgumentException($"result needs {k} entries.", nameof(result));
+        for (int row = 0; row < k; row++) result[row] = TensorPrimitives.Dot(gramWithReg.Slice(row * k, k), prior);
+        ImplicitAls.SolveWithRightHandSide(itemFactors, k, gramWithReg, items, r, alpha, result);
     }
 }

@@ -147,6 +147,20 @@ public static class ImplicitAls
         ReadOnlySpan<float> itemFactors, int factors, ReadOnlySpan<float> gramWithReg,
         ReadOnlySpan<int> items, ReadOnlySpan<float> r, float alpha, Span<float> result)
     {
+        if (result.Length < factors)
+            throw new ArgumentException($"result needs {factors} entries.", nameof(result));
+        result[..factors].Clear();
+        SolveWithRightHandSide(itemFactors, factors, gramWithReg, items, r, alpha, result);
+    }
+
+    /// <summary>
+    /// Solves (G + sum (c_n - 1) y_n y_n^T) x = b + sum c_n y_n, where b is what <paramref name="result"/> holds
+    /// on entry (zero for an exact solve, G x0 for a fold-in around a prior x0).
+    /// </summary>
+    internal static void SolveWithRightHandSide(
+        ReadOnlySpan<float> itemFactors, int factors, ReadOnlySpan<float> gramWithReg,
+        ReadOnlySpan<int> items, ReadOnlySpan<float> r, float alpha, Span<float> result)
+    {
         int k = factors;
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         if (gramWithReg.Length != k * k)
@@ -165,7 +179,6 @@ public static class ImplicitAls
         {
             gramWithReg.CopyTo(a);
             Span<float> b = result[..k];
-            b.Clear();
             for (int n = 0; n < items.Length; n++)
             {
                 ReadOnlySpan<float> y = itemFactors.Slice(items[n] * k, k);

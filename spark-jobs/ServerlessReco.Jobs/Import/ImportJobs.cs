@@ -19,19 +19,7 @@ public static class ImportJobs
         var path = input ?? BundledOnlineRetail;
         if (!File.Exists(path)) throw new FileNotFoundException($"Online Retail file not found: {path}. Pass --input PATH (CSV or .csv.gz).");
         var parser = new OnlineRetailParser();
-        await Progress("reading " + Path.GetFileName(path), new FileInfo(path).Length, async advance =>
-        {
-            await using var file = File.OpenRead(path);
-            Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            long line = 0;
-            while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } text)
-            {
-                parser.AddLine(++line, text);
-                if (line % 20_000 == 0) advance(file.Position);
-            }
-            advance(file.Length);
-        }).ConfigureAwait(false);
+        await ReadLinesAsync(path, parser.AddLine, ct).ConfigureAwait(false);
 
         var events = parser.Events(Pseudonymizer.FromEnvironment());
         var items = parser.Items(DateTimeOffset.UtcNow);
@@ -44,23 +32,27 @@ public static class ImportJobs
     {
         if (!File.Exists(options.Input)) throw new FileNotFoundException($"Input file not found: {options.Input}.");
         var parser = new GenericCsvParser(options, Pseudonymizer.FromEnvironment());
-        await Progress("reading " + Path.GetFileName(options.Input), new FileInfo(options.Input).Length, async advance =>
-        {
-            await using var file = File.OpenRead(options.Input);
-            Stream stream = options.Input.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            long line = 0;
-            while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } text)
-            {
-                parser.AddLine(++line, text);
-                if (line % 20_000 == 0) advance(file.Position);
-            }
-            advance(file.Length);
-        }).ConfigureAwait(false);
+        await ReadLinesAsync(options.Input, parser.AddLine, ct).ConfigureAwait(false);
         await WriteAsync(store, parser.Events, parser.Items(DateTimeOffset.UtcNow), parser.Report, "csv", ct).ConfigureAwait(false);
         PrintReport(parser.Report, store);
         return parser.Report;
     }
+
+    /// <summary>Every line of a CSV or .csv.gz file with its 1-based number, under a progress bar over the file's bytes.</summary>
+    private static Task ReadLinesAsync(string path, Action<long, string> addLine, CancellationToken ct) =>
+        Progress("reading " + Path.GetFileName(path), new FileInfo(path).Length, async advance =>
+        {
+            await using var file = File.OpenRead(path);
+            Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            long line = 0;
+            while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } text)
+            {
+                addLine(++line, text);
+                if (line % 20_000 == 0) advance(file.Position);
+            }
+            advance(file.Length);
+        });
 
     private static async Task WriteAsync(DataStore store, List<InteractionEvent> events, List<CatalogItem> items, ImportReport report, string source, CancellationToken ct)
     {
