@@ -29,7 +29,7 @@ param instanceMemoryMB int = 2048
 var suffix = uniqueString(resourceGroup().id, name)
 var storageName = toLower('${name}${suffix}')
 var containers = ['events', 'deadletter', 'tombstones', 'models', 'deployment']
-var tables = ['items', 'events', 'eventids', 'translations']
+var tables = ['items', 'events', 'translations']
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: take(storageName, 24)

@@ -15,17 +15,14 @@ namespace ServerlessReco.EventLog;
 /// </summary>
 public sealed class EventLogStore(IBlobStore blobs)
 {
+    /// <summary>Writes one file per event date (UTC), the files concurrently; returns their paths.</summary>
     public async Task<IReadOnlyList<string>> AppendAsync(IReadOnlyList<InteractionEvent> events, CancellationToken ct = default)
     {
-        var written = new List<string>();
-        foreach (var day in events.GroupBy(e => e.Timestamp.UtcDateTime.Date))
-        {
-            var batch = day.ToList();
-            var path = $"{day.Key:yyyy'/'MM'/'dd}/{BatchName(batch)}.jsonl.gz";
-            await blobs.PutAsync(Containers.Events, path, Serialize(batch), overwrite: true, ct).ConfigureAwait(false);
-            written.Add(path);
-        }
-        return written;
+        var files = events.GroupBy(e => e.Timestamp.UtcDateTime.Date)
+            .Select(day => { var batch = day.ToList(); return (Path: $"{day.Key:yyyy'/'MM'/'dd}/{BatchName(batch)}.jsonl.gz", Batch: batch); })
+            .ToList();
+        await Task.WhenAll(files.Select(f => blobs.PutAsync(Containers.Events, f.Path, Serialize(f.Batch), overwrite: true, ct))).ConfigureAwait(false);
+        return files.Select(f => f.Path).ToList();
     }
 
     /// <summary>

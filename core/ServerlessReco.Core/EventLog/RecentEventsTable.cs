@@ -9,11 +9,12 @@ namespace ServerlessReco.EventLog;
 
 /// <summary>
 /// Recent events per user for real-time personalisation. Partition = user pseudonym; row key = inverted
-/// timestamp + hash of the event id, so a user's newest events come first and a redelivered event
-/// overwrites itself.
+/// timestamp + hash of the event id, so a user's newest events come first and a redelivered event lands on
+/// its own row: ingestion adds rows (<see cref="AddAsync"/>) and uses an existing row to tell a redelivery apart.
 /// </summary>
 public sealed class RecentEventsTable(TableClient table)
 {
+    private const int MaxParallel = 8;
     private readonly EnsureOnce _created = TableSetup.CreateOnce(table);
 
     private Task EnsureAsync(CancellationToken ct) => _created.EnsureAsync(ct);
@@ -21,17 +22,71 @@ public sealed class RecentEventsTable(TableClient table)
     public static string RowKey(InteractionEvent e) =>
         TableKeys.NewestFirst(e.Timestamp) + "_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(e.EventId)).AsSpan(0, 8));
 
+    /// <summary>Writes or overwrites a row per event (loading and tests); ingestion uses <see cref="AddAsync"/>.</summary>
     public async Task UpsertAsync(IReadOnlyList<InteractionEvent> events, CancellationToken ct = default)
     {
         await EnsureAsync(ct).ConfigureAwait(false);
         var batches = events.Where(e => e.User.Length > 0)
             .GroupBy(e => e.User)
             .SelectMany(g => g.DistinctBy(RowKey).Chunk(100));
-        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (chunk, token) =>
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = MaxParallel, CancellationToken = ct }, async (chunk, token) =>
         {
             var actions = chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(e))).ToList();
             await table.SubmitTransactionAsync(actions, token).ConfigureAwait(false);
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds a row per event (event ids distinct) and says, per event, whether this call added it (true) or its row
+    /// already existed (false): the row itself is the dedup marker of <see cref="Ingest.IngestPipeline"/>. Never
+    /// overwrites. Transactions of at most 100 per partition, 8 at a time; a transaction that fails on an existing
+    /// row is resubmitted without the rows that exist.
+    /// </summary>
+    public async Task<bool[]> AddAsync(IReadOnlyList<InteractionEvent> events, CancellationToken ct = default)
+    {
+        await EnsureAsync(ct).ConfigureAwait(false);
+        var added = new bool[events.Count];
+        var rowKeys = new string[events.Count];
+        for (int i = 0; i < events.Count; i++) rowKeys[i] = RowKey(events[i]);
+        // Distinct ids with one row key (same user, same tick, 64-bit hash collision) cannot share a transaction;
+        // the later ones count as already stored, as an upsert would have overwritten them.
+        var chunks = Enumerable.Range(0, events.Count)
+            .GroupBy(i => events[i].User, StringComparer.Ordinal)
+            .SelectMany(g => g.DistinctBy(i => rowKeys[i], StringComparer.Ordinal).Chunk(100));
+        await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = MaxParallel, CancellationToken = ct }, async (chunk, token) =>
+        {
+            var pending = chunk.ToList();
+            var user = events[pending[0]].User;
+            while (pending.Count > 0)
+            {
+                try
+                {
+                    var actions = pending.Select(i => new TableTransactionAction(TableTransactionActionType.Add, ToEntity(events[i])));
+                    await table.SubmitTransactionAsync(actions, token).ConfigureAwait(false);
+                    foreach (var i in pending) added[i] = true;
+                    return;
+                }
+                catch (TableTransactionFailedException e) when (e.Status == 409)
+                {
+                    // A transaction is all or nothing and names only its first existing row. Drop that one, then
+                    // look up which of the rest exist with one range query, so a redelivered batch costs two round
+                    // trips per partition rather than one per event. A row added meanwhile just fails the next try;
+                    // a conflict that names no existing row is an error.
+                    int before = pending.Count;
+                    if (e.ErrorCode == "EntityAlreadyExists" && e.FailedTransactionActionIndex is int failed && failed >= 0 && failed < pending.Count) pending.RemoveAt(failed);
+                    if (pending.Count == 0) return;
+                    var low = pending.Select(i => rowKeys[i]).Min(StringComparer.Ordinal)!;
+                    var high = pending.Select(i => rowKeys[i]).Max(StringComparer.Ordinal)!;
+                    var existing = new HashSet<string>(StringComparer.Ordinal);
+                    var filter = TableClient.CreateQueryFilter($"PartitionKey eq {user} and RowKey ge {low} and RowKey le {high}");
+                    await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: token).ConfigureAwait(false))
+                        existing.Add(row.RowKey);
+                    pending.RemoveAll(i => existing.Contains(rowKeys[i]));
+                    if (pending.Count == before) throw;
+                }
+            }
+        }).ConfigureAwait(false);
+        return added;
     }
 
     /// <summary>The user's newest events, newest first, at most <paramref name="max"/>, only those after <paramref name="after"/>.</summary>

@@ -1,4 +1,5 @@
 using ServerlessReco.Domain;
+using ServerlessReco.EventLog;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Ingest;
@@ -10,21 +11,28 @@ public readonly record struct IncomingEvent(ReadOnlyMemory<byte> Raw, DateTimeOf
 /// The one ingestion path behind POST /api/events and the Event Hubs trigger: validate and pseudonymise, store
 /// accepted events in the event log (training) and the events table (real-time), dead-letter the rest.
 ///
-/// Exactly once in effect, under redelivery and partial failure:
-/// - Every write is idempotent. The log file's name is a hash of its events' ids and the table row key is
-///   derived from the event, so writing an event again rewrites the same bytes; where a redelivery is batched
-///   differently the log holds the event twice and training counts each event id once (ReadDistinctAsync).
-/// - The dedup marker (<see cref="EventIdMarkers"/>) is written LAST, after the log and the table succeeded. A
-///   marker therefore proves the event is stored; an event without one is written (again) in full.
-/// - Nothing is reported before all writes of the batch succeeded; any failure throws, the caller answers
-///   non-2xx and the sender (storefront or Functions host) retries the whole batch. Events whose writes had
-///   already succeeded are simply rewritten; those whose marker was added are reported as duplicates.
-/// - Of concurrent or repeated deliveries of one event, exactly one adds its marker and reports "accepted";
-///   every other reports "duplicate", and each has itself stored the event before saying so.
+/// Exactly once in effect, under redelivery and partial failure. The events-table row is the dedup marker: its key
+/// (user pseudonym, event time, hash of the event id) is derived from the event, so a redelivery maps to the same row.
+/// - The log is written FIRST and idempotently: the log file's name is a hash of its events' ids, so writing a batch
+///   again rewrites the same bytes; where a redelivery is batched differently the log holds the event twice and
+///   training counts each event id once (ReadDistinctAsync).
+/// - Only after the log write succeeded are the table rows ADDED (never overwritten, <see cref="RecentEventsTable.AddAsync"/>).
+///   An existing row therefore proves the event is in the log and the table; an event without a row is written
+///   (again) in full.
+/// - An event whose row this call added is "accepted"; one whose row already existed is "duplicate". Of concurrent or
+///   repeated deliveries of one event exactly one adds the row, and every other one has itself written the log
+///   before finding the row.
+/// - Nothing is reported before all writes of the batch succeeded; any failure throws, the caller answers non-2xx
+///   and the sender (storefront or Functions host) retries the whole batch. Rows added before the failure make
+///   their events "duplicate" on the retry; a lost answer is thus never counted twice.
+/// - Redelivery is recognised as long as the row exists. Where rows are removed (erasure deletes a user's rows;
+///   any trimming of the events table), a later redelivery of such an event is accepted again, re-adding its row and
+///   appending it to the log once more: training still counts each event id once (and leaves erased users out),
+///   so it stays exactly once in effect. Likewise the same event id sent again with another user or timestamp is a
+///   different row and is accepted; training keeps the first.
 /// </summary>
 public sealed class IngestPipeline(DataStore store, EventValidator validator, TimeProvider time)
 {
-    private readonly EventIdMarkers _markers = new(store.Table("eventids"));
     private readonly DeadLetterStore _deadLetters = new(store.Blobs);
 
     public EventValidator Validator => validator;
@@ -59,11 +67,22 @@ public sealed class IngestPipeline(DataStore store, EventValidator validator, Ti
         }
 
         var events = accepted.Select(a => a.Event).ToList();
-        await Task.WhenAll(
-            letters.Count > 0 ? _deadLetters.WriteAsync(letters, ct) : Task.CompletedTask,
-            events.Count > 0 ? store.EventLog.AppendAsync(events, ct) : Task.CompletedTask,
-            events.Count > 0 ? store.RecentEvents.UpsertAsync(events, ct) : Task.CompletedTask).ConfigureAwait(false);
-        var first = events.Count > 0 ? await _markers.AddAsync(events, ct).ConfigureAwait(false) : [];
+        var deadLettered = letters.Count > 0 ? _deadLetters.WriteAsync(letters, ct) : Task.CompletedTask;
+        bool[] first = [];
+        try
+        {
+            if (events.Count > 0)
+            {
+                // Log first, then the rows: an added row must prove the event is in the log (see above).
+                await store.EventLog.AppendAsync(events, ct).ConfigureAwait(false);
+                first = await store.RecentEvents.AddAsync(events, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            // Never leave the dead-letter write unobserved; its failure fails the batch like any other.
+            await deadLettered.ConfigureAwait(false);
+        }
 
         for (int k = 0; k < accepted.Count; k++)
         {

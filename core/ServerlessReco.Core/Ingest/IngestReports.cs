@@ -6,7 +6,7 @@ namespace ServerlessReco.Ingest;
 public enum EventStatus
 {
     [JsonStringEnumMemberName("accepted")] Accepted,
-    /// <summary>Already ingested: earlier in the same request, or by an earlier delivery (its marker exists).</summary>
+    /// <summary>Already ingested: earlier in the same request, or by an earlier delivery (its events-table row exists).</summary>
     [JsonStringEnumMemberName("duplicate")] Duplicate,
     [JsonStringEnumMemberName("rejected")] Rejected,
 }

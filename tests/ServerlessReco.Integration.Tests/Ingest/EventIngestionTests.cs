@@ -68,6 +68,25 @@ public class EventIngestionTests
     }
 
     [Fact]
+    public async Task Concurrent_deliveries_of_one_batch_accept_each_event_exactly_once()
+    {
+        var store = TestStorage.NewStore();
+        await using var handler = await RunningHandler.StartAsync(store);
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var batch = Enumerable.Range(0, 120).Select(i => (JsonNode)Event($"c-{i}", user: $"u-{i % 3}", at: at.AddSeconds(-i))).ToArray();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ => await (await handler.PostEventsAsync(Json(batch))).ReadJsonAsync()));
+
+        Assert.Equal(120, answers.Sum(a => a.GetProperty("accepted").GetInt32()));
+        Assert.Equal(3 * 120, answers.Sum(a => a.GetProperty("duplicates").GetInt32()));
+        // Each event id is "accepted" in exactly one answer.
+        for (int i = 0; i < 120; i++)
+            Assert.Single(answers, a => Statuses(a)[i] == "accepted");
+        Assert.Equal(120, await CountRowsAsync(store, "events"));
+        Assert.Equal(120, (await store.EventLog.ReadDistinctAsync()).Count);
+    }
+
+    [Fact]
     public async Task More_than_500_events_is_413_naming_the_limit()
     {
         await using var handler = await RunningHandler.StartAsync(TestStorage.NewStore());
