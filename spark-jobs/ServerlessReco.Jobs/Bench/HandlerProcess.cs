@@ -46,7 +46,7 @@ public sealed class HandlerProcess : IAsyncDisposable
         return Task.FromResult(new HandlerProcess(process, timestamp, port));
     }
 
-    /// <summary>Polls the path until it answers 200; returns milliseconds since the process was started.</summary>
+    /// <summary>Polls the path until it answers 200 with items; returns milliseconds since the process was started.</summary>
     public async Task<double> MillisecondsToFirstRecommendationAsync(string path, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -56,7 +56,9 @@ public sealed class HandlerProcess : IAsyncDisposable
             try
             {
                 using var response = await Client.GetAsync(path, ct).ConfigureAwait(false);
-                if (response.StatusCode == HttpStatusCode.OK) return Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;
+                // Success means real items: an answer before the catalogue has loaded is empty.
+                if (response.StatusCode == HttpStatusCode.OK && !(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false)).Contains("\"items\":[]", StringComparison.Ordinal))
+                    return Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;
             }
             catch (HttpRequestException)
             {
