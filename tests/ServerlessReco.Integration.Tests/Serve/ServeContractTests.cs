@@ -71,7 +71,7 @@ public class ServeContractTests(PublishedHandler world) : IClassFixture<Publishe
         var doc = await GetJsonAsync(world.Handler, "/api/openapi.json");
         Assert.StartsWith("3.0", doc.GetProperty("openapi").GetString());
         var paths = doc.GetProperty("paths");
-        foreach (var path in new[] { "/api/recommendations/{userId}", "/api/items/{itemId}/similar", "/api/popular", "/api/health", "/api/openapi.json", "/api/events", "/api/items", "/api/items/{itemId}", "/api/users/{userId}" })
+        foreach (var path in new[] { "/api/recommendations/{userId}", "/api/items/{itemId}/similar", "/api/popular", "/api/health", "/api/openapi.json", "/api/events", "/api/items", "/api/items/{itemId}", "/api/users/{userId}", "/api/translate" })
             Assert.True(paths.TryGetProperty(path, out _), path);
         var eventProperties = doc.GetProperty("components").GetProperty("schemas").GetProperty("Event").GetProperty("properties");
         foreach (var field in new[] { "eventId", "userId", "itemId", "type", "quantity", "value", "market", "locale", "timestamp", "sessionId" })
