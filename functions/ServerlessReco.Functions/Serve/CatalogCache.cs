@@ -28,10 +28,16 @@ public sealed class CatalogCache(DataStore store, ILogger<CatalogCache> logger)
     public async Task RefreshAsync(CancellationToken ct)
     {
         // Writes reach the table before Apply, so a refresh that races with Apply still sees them.
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var all = new ConcurrentDictionary<string, CatalogItem>(StringComparer.Ordinal);
         await foreach (var item in store.Catalog.ReadAllAsync(ct).ConfigureAwait(false)) all[item.Id] = item;
         _items = all;
+        bool first = LoadedAt is null;
         LoadedAt = DateTimeOffset.UtcNow;
-        logger.LogInformation("Catalogue loaded: {Count} items", all.Count);
+        // The first load gates the first answer with items (cold start); later refreshes are routine.
+        var level = first ? LogLevel.Information : LogLevel.Debug;
+        logger.Log(level, "Catalogue loaded: {Count} items in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
+            all.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            (DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds);
     }
 }
