@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Azure;
 using Azure.Data.Tables;
+using ServerlessReco.Storage;
 
 namespace ServerlessReco.Translate;
 
@@ -27,7 +28,7 @@ public sealed partial class TranslationCache
     private const int ReadConcurrency = 8;
 
     private readonly TableClient _table;
-    private Task? _created;
+    private EnsureOnce? _created;
 
     public TranslationCache(TableClient table)
     {
@@ -36,7 +37,7 @@ public sealed partial class TranslationCache
     }
 
     // Created on first use, like the other tables, so a fresh storage account needs no set-up step.
-    private Task EnsureTableAsync(CancellationToken ct) => _created ??= _table.CreateIfNotExistsAsync(ct);
+    private Task EnsureTableAsync(CancellationToken ct) => (_created ??= TableSetup.CreateOnce(_table)).EnsureAsync(ct);
 
     /// <summary>Cached translations into <paramref name="to"/>, null for each text not cached yet, in input order.</summary>
     public async Task<IReadOnlyList<string?>> GetManyAsync(string to, string from, IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
@@ -47,21 +48,27 @@ public sealed partial class TranslationCache
         for (var i = 0; i < texts.Count; i++)
             rowKeys[i] = RowKeyFor(from, texts[i]);
 
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var found = new Dictionary<string, string>(StringComparer.Ordinal);
         // Point reads: a filter over many RowKeys hits the service's per-query comparison limit.
-        await Parallel.ForEachAsync(
-            rowKeys.Distinct(StringComparer.Ordinal),
-            new ParallelOptions { MaxDegreeOfParallelism = ReadConcurrency, CancellationToken = cancellationToken },
-            async (rowKey, ct) =>
-            {
-                var entity = await _table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, ["Text"], ct).ConfigureAwait(false);
-                if (entity.HasValue && entity.Value?.GetString("Text") is { } text)
+        try
+        {
+            await Parallel.ForEachAsync(
+                rowKeys.Distinct(StringComparer.Ordinal),
+                new ParallelOptions { MaxDegreeOfParallelism = ReadConcurrency, CancellationToken = cancellationToken },
+                async (rowKey, ct) =>
                 {
-                    lock (found)
-                        found[rowKey] = text;
-                }
-            }).ConfigureAwait(false);
+                    var entity = await _table.GetEntityIfExistsAsync<TableEntity>(partitionKey, rowKey, ["Text"], ct).ConfigureAwait(false);
+                    if (entity.HasValue && entity.Value?.GetString("Text") is { } text)
+                    {
+                        lock (found)
+                            found[rowKey] = text;
+                    }
+                }).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
+        {
+            // Nothing was ever cached: every text is a miss.
+        }
 
         var results = new string?[texts.Count];
         for (var i = 0; i < texts.Count; i++)
