@@ -30,9 +30,9 @@ public sealed class TrainingData
         var userIds = events.Where(e => e.User.Length > 0).Select(e => e.User).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         var itemIds = events.Select(e => e.Item).Concat(extraItems ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         var markets = events.Select(e => e.Market).Where(m => m != Domain.Markets.Unknown).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Prepend("*").ToArray();
-        var userIndex = Index(userIds);
-        var itemIndex = Index(itemIds);
-        var marketIndex = Index(markets);
+        var userIndex = IdIndex.Of(userIds);
+        var itemIndex = IdIndex.Of(itemIds);
+        var marketIndex = IdIndex.Of(markets);
 
         var rows = new List<int>(events.Count);
         var cols = new List<int>(events.Count);
@@ -102,10 +102,4 @@ public sealed class TrainingData
         return result;
     }
 
-    private static Dictionary<string, int> Index(string[] ids)
-    {
-        var index = new Dictionary<string, int>(ids.Length, StringComparer.Ordinal);
-        for (int i = 0; i < ids.Length; i++) index[ids[i]] = i;
-        return index;
-    }
 }

@@ -21,13 +21,13 @@ public sealed class ServingModel
         Alpha = Parameter(artifacts.Manifest, "alpha", 1f);
         Regularization = Parameter(artifacts.Manifest, "regularization", 0.01f);
         HalfLifeDays = Parameter(artifacts.Manifest, "halfLifeDays", 0f);
-        UserIndex = Index(artifacts.UserIds);
-        ItemIndex = Index(artifacts.ItemIds);
+        UserIndex = IdIndex.Of(artifacts.UserIds);
+        ItemIndex = IdIndex.Of(artifacts.ItemIds);
         Gram = ImplicitAls.Gram(artifacts.ItemFactors, artifacts.ItemCount, K, Regularization);
         UnitItemFactors = Normalized(artifacts.ItemFactors, artifacts.ItemCount, K);
         if (artifacts.ItemEmbeddings is { } embeddings)
             UnitEmbeddings = Normalized(embeddings, artifacts.ItemCount, artifacts.EmbeddingDimension);
-        _popularityRows = Index(artifacts.PopularityMarkets);
+        _popularityRows = IdIndex.Of(artifacts.PopularityMarkets);
         Categories = artifacts.ItemCategories.Length == artifacts.ItemCount ? artifacts.ItemCategories : new string[artifacts.ItemCount];
     }
 
@@ -72,12 +72,6 @@ public sealed class ServingModel
         manifest.Parameters.TryGetValue(name, out var text) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
             ? value : fallback;
 
-    private static Dictionary<string, int> Index(string[] ids)
-    {
-        var index = new Dictionary<string, int>(ids.Length, StringComparer.Ordinal);
-        for (int i = 0; i < ids.Length; i++) index.TryAdd(ids[i], i);
-        return index;
-    }
 
     private static float[] Normalized(float[] matrix, int rows, int cols)
     {

@@ -54,8 +54,8 @@ public sealed class EvaluationSplit
         var (trainEvents, testEvents, description) = Divide(events, spec);
         var reference = trainEvents.Count > 0 ? trainEvents.Max(e => e.Timestamp) : DateTimeOffset.UnixEpoch;
         var train = TrainingData.Build(trainEvents, weights, halfLifeDays, reference);
-        var users = Index(train.UserIds);
-        var items = Index(train.ItemIds);
+        var users = IdIndex.Of(train.UserIds);
+        var items = IdIndex.Of(train.ItemIds);
         var rows = new List<int>();
         var cols = new List<int>();
         foreach (var e in testEvents)
@@ -72,10 +72,4 @@ public sealed class EvaluationSplit
         return new EvaluationSplit { Train = train, TrainEvents = trainEvents, Test = test, Description = description };
     }
 
-    private static Dictionary<string, int> Index(string[] ids)
-    {
-        var d = new Dictionary<string, int>(ids.Length, StringComparer.Ordinal);
-        for (int i = 0; i < ids.Length; i++) d[ids[i]] = i;
-        return d;
-    }
 }
