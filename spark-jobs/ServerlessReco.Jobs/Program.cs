@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using ServerlessReco.Catalog;
 using ServerlessReco.Jobs.Bench;
+using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Evaluate;
 using ServerlessReco.Jobs.Import;
@@ -118,6 +120,20 @@ publish.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(publish);
+
+// snapshot-catalog
+var retentionHours = new Option<double>("--retention-hours")
+{
+    DefaultValueFactory = _ => CatalogChangeFeed.DefaultRetention.TotalHours,
+    Description = "delete change-feed rows older than this; serving's RECO_CATALOG_FEED_RETENTION_HOURS must match",
+};
+var snapshotCatalog = new Command("snapshot-catalog", "Write the catalogue snapshot serving starts from (catalog/snapshot.bin) and prune the change feed") { retentionHours };
+snapshotCatalog.SetAction(async (parse, ct) =>
+{
+    await SnapshotJob.RunAsync(DataStore.Open(parse.GetValue(store)), TimeSpan.FromHours(parse.GetValue(retentionHours)), Console.Out, ct);
+    return 0;
+});
+root.Subcommands.Add(snapshotCatalog);
 
 // embed-items
 var embedModel = EncoderModelOption();

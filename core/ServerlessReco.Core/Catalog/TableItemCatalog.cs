@@ -10,14 +10,25 @@ using ServerlessReco.Storage;
 
 namespace ServerlessReco.Catalog;
 
+/// <summary>An item with the items-table ETag of the write it came from.</summary>
+public sealed record VersionedItem(CatalogItem Item, string Version);
+
+/// <summary>
+/// Every item, and the change-feed position (storage time) from which writes the scan may have missed are read.
+/// </summary>
+public sealed record CatalogScan(List<VersionedItem> Items, DateTimeOffset FeedPosition);
+
 /// <summary>
 /// Items spread over 256 partitions by a hash of the id (one partition caps throughput on Azure); the row key
-/// is the id in base64url, so hostile ids are stored losslessly.
+/// is the id in base64url, so hostile ids are stored losslessly. Every write is recorded in
+/// <see cref="Changes"/> after it reached the items table.
 /// </summary>
-public sealed class TableItemCatalog(TableServiceClient service, string tableName = "items") : IItemCatalog
+public sealed class TableItemCatalog(TableServiceClient service, string tableName = "items", string changesTableName = "catalogchanges") : IItemCatalog
 {
     private readonly TableClient _table = service.GetTableClient(tableName);
     private readonly EnsureOnce _created = TableSetup.CreateOnce(service.GetTableClient(tableName));
+
+    public CatalogChangeFeed Changes { get; } = new(service, changesTableName);
 
     private Task EnsureTableAsync(CancellationToken ct) => _created.EnsureAsync(ct);
 
@@ -31,16 +42,21 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (chunk, token) =>
         {
             var actions = chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e));
-            await _table.SubmitTransactionAsync(actions, token).ConfigureAwait(false);
+            var responses = (await _table.SubmitTransactionAsync(actions, token).ConfigureAwait(false)).Value;
+            // Recorded per chunk, so the chunks that reached the table are in the feed even when another chunk fails.
+            await Changes.RecordAsync([.. chunk.Select((e, i) => new ItemChange(e.GetString("Id")!, VersionOf(responses[i])))], token).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 
-    public async Task<CatalogItem?> GetAsync(string id, CancellationToken ct = default)
+    public async Task<CatalogItem?> GetAsync(string id, CancellationToken ct = default) =>
+        (await GetVersionedAsync(id, ct).ConfigureAwait(false))?.Item;
+
+    public async Task<VersionedItem?> GetVersionedAsync(string id, CancellationToken ct = default)
     {
         try
         {
             var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(id), TableKeys.Encode(id), cancellationToken: ct).ConfigureAwait(false);
-            return response.HasValue ? FromEntity(response.Value!) : null;
+            return response.HasValue ? new VersionedItem(FromEntity(response.Value!), response.Value!.ETag.ToString()) : null;
         }
         catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
         {
@@ -58,7 +74,8 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
             var updated = change(FromEntity(response.Value!)) with { Id = id };
             try
             {
-                await _table.UpdateEntityAsync(ToEntity(updated), response.Value!.ETag, TableUpdateMode.Replace, ct).ConfigureAwait(false);
+                var written = await _table.UpdateEntityAsync(ToEntity(updated), response.Value!.ETag, TableUpdateMode.Replace, ct).ConfigureAwait(false);
+                await Changes.RecordAsync([new ItemChange(id, VersionOf(written))], ct).ConfigureAwait(false);
                 return updated;
             }
             catch (RequestFailedException e) when (e.Status == 412)
@@ -87,6 +104,32 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
             foreach (var entity in page.Values) yield return FromEntity(entity);
         }
     }
+
+    /// <summary>
+    /// Every item with its version. The feed position is taken from the storage clock before any item is read, so
+    /// a write the scan misses was committed after it and is in the feed from there on.
+    /// </summary>
+    public async Task<CatalogScan> ScanAsync(CancellationToken ct = default)
+    {
+        var items = new List<VersionedItem>();
+        DateTimeOffset? position = null;
+        try
+        {
+            await foreach (var page in _table.QueryAsync<TableEntity>(cancellationToken: ct).AsPages().ConfigureAwait(false))
+            {
+                position ??= CatalogChangeFeed.ServerTime(page.GetRawResponse()) - CatalogChangeFeed.CommitSlack;
+                foreach (var entity in page.Values) items.Add(new VersionedItem(FromEntity(entity), entity.ETag.ToString()));
+            }
+        }
+        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e) && e.GetRawResponse() is { } response)
+        {
+            // No item was ever written: an empty catalogue as of the server's answer.
+            position = CatalogChangeFeed.ServerTime(response) - CatalogChangeFeed.CommitSlack;
+        }
+        return new CatalogScan(items, position ?? throw new InvalidOperationException("The items table answered no page."));
+    }
+
+    private static string VersionOf(Response response) => response.Headers.ETag?.ToString() ?? "";
 
     private static TableEntity ToEntity(CatalogItem item)
     {

@@ -57,7 +57,7 @@ public sealed class DataStore
             throw new ArgumentException($"Storage prefix '{prefix}' must start with a lower-case letter and hold at most 20 lower-case letters and digits.", nameof(prefix));
         var blobs = new BlobServiceClient(connectionString);
         var tables = new TableServiceClient(connectionString);
-        return new DataStore(new AzureBlobStore(blobs, prefix), new TableItemCatalog(tables, prefix + "items"), tables, blobs.Uri + prefix) { Prefix = prefix };
+        return new DataStore(new AzureBlobStore(blobs, prefix), new TableItemCatalog(tables, prefix + "items", prefix + "catalogchanges"), tables, blobs.Uri + prefix) { Prefix = prefix };
     }
 
     public const string PrefixVariable = "RECO_STORAGE_PREFIX";
@@ -68,6 +68,10 @@ public sealed class DataStore
     /// <summary>Recent events per user (table "events"); Azure Storage only.</summary>
     public RecentEventsTable RecentEvents => _recent ??= new RecentEventsTable(Table("events"));
     private RecentEventsTable? _recent;
+
+    /// <summary>The items table with its change feed; Azure Storage only (serving and the snapshot job need versions).</summary>
+    public TableItemCatalog ItemTable => Catalog as TableItemCatalog
+        ?? throw new InvalidOperationException($"The catalogue change feed and snapshots need Azure Storage; {Description} is a directory store.");
 
     public TableClient Table(string name) => Tables?.GetTableClient(Prefix + name)
         ?? throw new InvalidOperationException($"Table '{name}' needs Azure Storage; {Description} is a directory store.");

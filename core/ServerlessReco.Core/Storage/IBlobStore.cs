@@ -27,4 +27,5 @@ public static class Containers
     public const string DeadLetter = "deadletter";
     public const string Tombstones = "tombstones";
     public const string Models = "models";
+    public const string Catalog = "catalog";
 }

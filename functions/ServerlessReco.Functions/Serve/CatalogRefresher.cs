@@ -1,17 +1,17 @@
 namespace ServerlessReco.Functions.Serve;
 
-/// <summary>Loads the catalogue at start and reloads it periodically, picking up other instances' writes.</summary>
+/// <summary>Loads the catalogue at start, then follows the change feed, picking up other instances' writes.</summary>
 public sealed class CatalogRefresher(CatalogCache catalog, ServeSettings settings, ILogger<CatalogRefresher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        using var timer = new PeriodicTimer(settings.CatalogRefreshInterval);
+        using var timer = new PeriodicTimer(settings.CatalogPollInterval);
         do
         {
             try
             {
-                await catalog.RefreshAsync(stoppingToken);
+                await catalog.UpdateAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -19,7 +19,7 @@ public sealed class CatalogRefresher(CatalogCache catalog, ServeSettings setting
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "Catalogue refresh failed; serving the {Count} items loaded before", catalog.Count);
+                logger.LogWarning(e, "Catalogue update failed; serving the {Count} items loaded before", catalog.Count);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

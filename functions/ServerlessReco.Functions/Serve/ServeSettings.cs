@@ -1,4 +1,5 @@
 using System.Globalization;
+using ServerlessReco.Catalog;
 
 namespace ServerlessReco.Functions.Serve;
 
@@ -6,7 +7,15 @@ namespace ServerlessReco.Functions.Serve;
 public sealed record ServeSettings
 {
     public TimeSpan ModelPollInterval { get; init; } = TimeSpan.FromSeconds(10);
-    public TimeSpan CatalogRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How often the catalogue change feed is read for other instances' writes.</summary>
+    public TimeSpan CatalogPollInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often the whole items table is read again anyway: covers a write whose feed row was never recorded
+    /// (the writer failed between the item and the feed, and nobody retried).
+    /// </summary>
+    public TimeSpan CatalogReconcileInterval { get; init; } = TimeSpan.FromHours(6);
+    /// <summary>How long the change feed keeps rows; must match the snapshot job's --retention-hours.</summary>
+    public TimeSpan CatalogFeedRetention { get; init; } = CatalogChangeFeed.DefaultRetention;
     /// <summary>Categories whose items may be recommended again after a purchase (consumables).</summary>
     public HashSet<string> RepeatPurchaseCategories { get; init; } = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>
@@ -21,8 +30,10 @@ public sealed record ServeSettings
 
     public static ServeSettings From(IConfiguration config) => new()
     {
-        ModelPollInterval = TimeSpan.FromSeconds(Seconds(config["RECO_MODEL_POLL_SECONDS"], 10)),
-        CatalogRefreshInterval = TimeSpan.FromSeconds(Seconds(config["RECO_CATALOG_REFRESH_SECONDS"], 30)),
+        ModelPollInterval = TimeSpan.FromSeconds(Positive(config["RECO_MODEL_POLL_SECONDS"], 10)),
+        CatalogPollInterval = TimeSpan.FromSeconds(Positive(config["RECO_CATALOG_POLL_SECONDS"], 5)),
+        CatalogReconcileInterval = TimeSpan.FromMinutes(Positive(config["RECO_CATALOG_RECONCILE_MINUTES"], 360)),
+        CatalogFeedRetention = TimeSpan.FromHours(Positive(config["RECO_CATALOG_FEED_RETENTION_HOURS"], CatalogChangeFeed.DefaultRetention.TotalHours)),
         RepeatPurchaseCategories = new((config["RECO_REPEAT_PURCHASE_CATEGORIES"] ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase),
         SimilarContentWeight = float.TryParse(config["RECO_SIMILAR_CONTENT_WEIGHT"], NumberStyles.Float, CultureInfo.InvariantCulture, out var w)
@@ -35,6 +46,6 @@ public sealed record ServeSettings
             : [],
     };
 
-    private static double Seconds(string? text, double fallback) =>
+    private static double Positive(string? text, double fallback) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : fallback;
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using ServerlessReco.Catalog;
 using ServerlessReco.Domain;
+using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Publish;
@@ -153,6 +155,8 @@ public static class ServeBenchmark
             manifest = await TrainJob.RunAsync(store, new TrainSettings(), ct).ConfigureAwait(false);
         }
         else manifest = await WriteSyntheticAsync(store, ct).ConfigureAwait(false);
+        // What the nightly pipeline leaves behind: handlers start from the snapshot, not from a table scan.
+        await SnapshotJob.RunAsync(store, CatalogChangeFeed.DefaultRetention, output, ct).ConfigureAwait(false);
         await store.Models.PublishAsync(manifest.Version, ct).ConfigureAwait(false);
         return await store.Models.LoadAsync(manifest.Version, ct).ConfigureAwait(false);
     }

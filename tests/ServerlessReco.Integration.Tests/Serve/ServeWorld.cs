@@ -26,7 +26,7 @@ public static class ServeWorld
     public static Dictionary<string, string?> Settings => new()
     {
         ["RECO_MODEL_POLL_SECONDS"] = "1",
-        ["RECO_CATALOG_REFRESH_SECONDS"] = "1",
+        ["RECO_CATALOG_POLL_SECONDS"] = "1",
         ["RECO_PSEUDONYM_KEY"] = PseudonymKey,
     };
 
