@@ -28,8 +28,9 @@ param instanceMemoryMB int = 2048
 
 var suffix = uniqueString(resourceGroup().id, name)
 var storageName = toLower('${name}${suffix}')
-var containers = ['events', 'deadletter', 'tombstones', 'models', 'deployment']
-var tables = ['items', 'events', 'translations']
+var containers = ['events', 'deadletter', 'tombstones', 'models', 'catalog', 'deployment']
+// catalogchanges: the catalogue change feed; the Native AOT handler writes it and cannot create tables itself.
+var tables = ['items', 'catalogchanges', 'events', 'translations']
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: take(storageName, 24)
