@@ -24,6 +24,7 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
     private DateTimeOffset _lastFullRead;
 
     public int Count => _items.Count;
+    /// <summary>When the catalogue was last brought up to date (snapshot, scan or feed poll); null before the first load.</summary>
     public DateTimeOffset? LoadedAt { get; private set; }
     /// <summary>Full reads of the items table since start (the snapshot does not count).</summary>
     public int FullScans { get; private set; }
@@ -131,6 +132,7 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
             else current.TryRemove(id, out _);
         }).ConfigureAwait(false);
         _position = batch.NextPosition;
+        LoadedAt = time.GetUtcNow();
         if (stale.Count > 0)
             logger.LogDebug("Catalogue change feed: {Count} items read again, position {Position:O}", stale.Count, _position);
     }
