@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 using ServerlessReco.Domain;
-using ServerlessReco.Storage;
 
 namespace ServerlessReco.Catalog;
 
@@ -12,32 +11,54 @@ namespace ServerlessReco.Catalog;
 /// <see cref="FeedPosition"/>.
 /// </summary>
 /// <remarks>
-/// Format (little-endian, no compression: decoding must stay far below a table scan): the magic "RECOCATS",
-/// int32 format version, int64 UTC ticks of <see cref="FeedPosition"/> and <see cref="TakenAt"/>, int32 item
-/// count, the items, then the XxHash64 of everything before it. Strings are UTF-8 with a 7-bit length prefix
-/// (BinaryWriter's encoding). The blob comes from outside the process: every length and the checksum are checked.
+/// Format 1, little-endian, no compression (decoding must cost a small fraction of a table scan):
+/// <list type="number">
+/// <item>the magic "RECOCATS", int32 format version, int64 UTC ticks of <see cref="FeedPosition"/> and <see cref="TakenAt"/>;</item>
+/// <item>a table of the short strings items repeat (categories, languages, market codes) and a table of distinct
+/// market lists as indexes into it, so each is decoded once, not once per item;</item>
+/// <item>int32 item count, then per item: id, version (uint64), category and source-language indexes, title,
+/// description, market-list index, in-stock byte, prices and titles (count + 1, 0 for none), titles source
+/// (flag + string), UpdatedAt ticks and offset minutes;</item>
+/// <item>the XxHash64 of everything before it.</item>
+/// </list>
+/// Counts and indexes are 7-bit encoded; strings are UTF-8 with a 7-bit length prefix. The blob comes from
+/// outside the process: every length, index and the checksum are checked, and a bad one throws
+/// <see cref="InvalidDataException"/>.
 /// </remarks>
 public sealed record CatalogSnapshot(DateTimeOffset FeedPosition, DateTimeOffset TakenAt, IReadOnlyList<VersionedItem> Items)
 {
     public const string BlobPath = "snapshot.bin";
     public const int FormatVersion = 1;
     private static ReadOnlySpan<byte> Magic => "RECOCATS"u8;
-    private const int HeaderLength = 8 + 4 + 8 + 8 + 4;
+    private const int HeaderLength = 8 + 4 + 8 + 8;
     private const int TrailerLength = 8;
-    // Id, Version, Category, SourceLanguage, Title, Description (one length byte each), market count, in stock,
-    // prices and titles counts, titles-source flag, UpdatedAt ticks and offset.
-    private const int MinItemLength = 6 + 4 + 1 + 4 + 4 + 1 + 8 + 2;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    /// <summary>The stored snapshot, or null when none was written. Throws <see cref="InvalidDataException"/> for a damaged one.</summary>
-    public static async Task<CatalogSnapshot?> ReadAsync(IBlobStore blobs, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(blobs);
-        return await blobs.GetAsync(Containers.Catalog, BlobPath, ct).ConfigureAwait(false) is { } data ? Deserialize(data.ToMemory()) : null;
-    }
 
     public byte[] Serialize()
     {
+        var strings = new Dictionary<string, int>(StringComparer.Ordinal);
+        var stringList = new List<string>();
+        int Intern(string value)
+        {
+            if (!strings.TryGetValue(value, out int index)) { index = stringList.Count; strings[value] = index; stringList.Add(value); }
+            return index;
+        }
+        var marketLists = new Dictionary<string, int>(StringComparer.Ordinal);
+        var marketListIndexes = new List<int[]>();
+        var itemMarkets = new int[Items.Count];
+        for (int i = 0; i < Items.Count; i++)
+        {
+            var item = Items[i].Item;
+            Intern(item.Category);
+            Intern(item.SourceLanguage);
+            foreach (var market in item.Prices?.Keys ?? Enumerable.Empty<string>()) Intern(market);
+            foreach (var language in item.Titles?.Keys ?? Enumerable.Empty<string>()) Intern(language);
+            var indexes = item.Markets.Select(Intern).ToArray();
+            var key = string.Join(',', indexes);
+            if (!marketLists.TryGetValue(key, out int list)) { list = marketListIndexes.Count; marketLists[key] = list; marketListIndexes.Add(indexes); }
+            itemMarkets[i] = list;
+        }
+
         using var buffer = new MemoryStream();
         using (var writer = new BinaryWriter(buffer, StrictUtf8, leaveOpen: true))
         {
@@ -45,22 +66,30 @@ public sealed record CatalogSnapshot(DateTimeOffset FeedPosition, DateTimeOffset
             writer.Write(FormatVersion);
             writer.Write(FeedPosition.UtcTicks);
             writer.Write(TakenAt.UtcTicks);
-            writer.Write(Items.Count);
-            foreach (var (item, version) in Items)
+            writer.Write7BitEncodedInt(stringList.Count);
+            foreach (var value in stringList) writer.Write(value);
+            writer.Write7BitEncodedInt(marketListIndexes.Count);
+            foreach (var list in marketListIndexes)
             {
+                writer.Write7BitEncodedInt(list.Length);
+                foreach (int index in list) writer.Write7BitEncodedInt(index);
+            }
+            writer.Write(Items.Count);
+            for (int i = 0; i < Items.Count; i++)
+            {
+                var (item, version) = Items[i];
                 writer.Write(item.Id);
                 writer.Write(version);
-                writer.Write(item.Category);
-                writer.Write(item.SourceLanguage);
+                writer.Write7BitEncodedInt(strings[item.Category]);
+                writer.Write7BitEncodedInt(strings[item.SourceLanguage]);
                 writer.Write(item.Title);
                 writer.Write(item.Description);
-                writer.Write(item.Markets.Length);
-                foreach (var market in item.Markets) writer.Write(market);
+                writer.Write7BitEncodedInt(itemMarkets[i]);
                 writer.Write(item.InStock);
-                writer.Write(item.Prices?.Count ?? -1);
-                foreach (var (market, price) in item.Prices ?? []) { writer.Write(market); writer.Write(price); }
-                writer.Write(item.Titles?.Count ?? -1);
-                foreach (var (language, title) in item.Titles ?? []) { writer.Write(language); writer.Write(title); }
+                writer.Write7BitEncodedInt(item.Prices is null ? 0 : item.Prices.Count + 1);
+                foreach (var (market, price) in item.Prices ?? []) { writer.Write7BitEncodedInt(strings[market]); writer.Write(price); }
+                writer.Write7BitEncodedInt(item.Titles is null ? 0 : item.Titles.Count + 1);
+                foreach (var (language, title) in item.Titles ?? []) { writer.Write7BitEncodedInt(strings[language]); writer.Write(title); }
                 writer.Write(item.TitlesSource is not null);
                 if (item.TitlesSource is not null) writer.Write(item.TitlesSource);
                 writer.Write(item.UpdatedAt.Ticks);
@@ -73,107 +102,179 @@ public sealed record CatalogSnapshot(DateTimeOffset FeedPosition, DateTimeOffset
         return buffer.ToArray();
     }
 
-    public static CatalogSnapshot Deserialize(ReadOnlyMemory<byte> data)
+    public static CatalogSnapshot Deserialize(ReadOnlySpan<byte> data)
     {
-        var span = data.Span;
-        if (span.Length < HeaderLength + TrailerLength)
-            throw new InvalidDataException($"Catalogue snapshot is {span.Length} bytes, shorter than its header: truncated.");
-        if (!span.StartsWith(Magic))
+        if (data.Length < HeaderLength + TrailerLength)
+            throw new InvalidDataException($"Catalogue snapshot is {data.Length} bytes, shorter than its header: truncated.");
+        if (!data.StartsWith(Magic))
             throw new InvalidDataException("Catalogue snapshot does not start with RECOCATS: not a snapshot.");
-        int version = BinaryPrimitives.ReadInt32LittleEndian(span[8..]);
+        int version = BinaryPrimitives.ReadInt32LittleEndian(data[8..]);
         if (version != FormatVersion)
             throw new InvalidDataException($"Catalogue snapshot format {version} is not the supported format {FormatVersion}.");
-        var body = span[..^TrailerLength];
-        if (XxHash64.HashToUInt64(body) != BinaryPrimitives.ReadUInt64BigEndian(span[^TrailerLength..]))
-            throw new InvalidDataException($"Catalogue snapshot checksum mismatch ({span.Length} bytes): truncated or damaged.");
+        var body = data[..^TrailerLength];
+        if (XxHash64.HashToUInt64(body) != BinaryPrimitives.ReadUInt64BigEndian(data[^TrailerLength..]))
+            throw new InvalidDataException($"Catalogue snapshot checksum mismatch ({data.Length} bytes): truncated or damaged.");
 
-        try
+        var reader = new Reader(body, 12);
+        var position = new DateTimeOffset(reader.Ticks(), TimeSpan.Zero);
+        var takenAt = new DateTimeOffset(reader.Ticks(), TimeSpan.Zero);
+        var strings = new string[reader.Count()];
+        for (int i = 0; i < strings.Length; i++) strings[i] = reader.String();
+        // Items with the same markets share one array: patches replace Markets, never write into it.
+        var marketLists = new string[reader.Count()][];
+        for (int i = 0; i < marketLists.Length; i++)
         {
-            using var reader = new BinaryReader(new MemoryStream(data[..^TrailerLength].ToArray(), writable: false), StrictUtf8);
-            reader.BaseStream.Position = 12;
-            var position = new DateTimeOffset(ReadTicks(reader), TimeSpan.Zero);
-            var takenAt = new DateTimeOffset(ReadTicks(reader), TimeSpan.Zero);
-            int count = reader.ReadInt32();
-            if (count < 0 || count > (body.Length - HeaderLength) / MinItemLength)
-                throw new InvalidDataException($"Catalogue snapshot claims {count} items, more than its {body.Length} bytes can hold.");
-            var items = new VersionedItem[count];
-            var strings = new StringPool();
-            for (int i = 0; i < count; i++)
+            var list = new string[reader.Count()];
+            for (int m = 0; m < list.Length; m++) list[m] = strings[reader.Index(strings.Length)];
+            marketLists[i] = list;
+        }
+        int count = reader.Int32();
+        // The smallest item takes 28 bytes: a count that the rest cannot hold is damage, not a reason to allocate.
+        if (count < 0 || count > reader.Remaining / 28)
+            throw new InvalidDataException($"Catalogue snapshot claims {count} items, more than its {body.Length} bytes can hold.");
+        var items = new VersionedItem[count];
+        for (int i = 0; i < count; i++)
+        {
+            var id = reader.String();
+            var itemVersion = reader.UInt64();
+            var category = strings[reader.Index(strings.Length)];
+            var sourceLanguage = strings[reader.Index(strings.Length)];
+            var title = reader.String();
+            var description = reader.String();
+            var markets = marketLists[reader.Index(marketLists.Length)];
+            bool inStock = reader.Boolean();
+            Dictionary<string, decimal>? prices = null;
+            if (reader.Count() is > 0 and var priceCount)
             {
-                var id = reader.ReadString();
-                var itemVersion = reader.ReadString();
-                var category = strings.Get(reader.ReadString());
-                var sourceLanguage = strings.Get(reader.ReadString());
-                var title = reader.ReadString();
-                var description = reader.ReadString();
-                var markets = new string[Count(reader, body.Length)];
-                for (int m = 0; m < markets.Length; m++) markets[m] = strings.Get(reader.ReadString());
-                bool inStock = reader.ReadBoolean();
-                Dictionary<string, decimal>? prices = null;
-                if (OptionalCount(reader, body.Length) is { } priceCount)
-                {
-                    prices = new Dictionary<string, decimal>(priceCount);
-                    for (int p = 0; p < priceCount; p++) prices[strings.Get(reader.ReadString())] = reader.ReadDecimal();
-                }
-                Dictionary<string, string>? titles = null;
-                if (OptionalCount(reader, body.Length) is { } titleCount)
-                {
-                    titles = new Dictionary<string, string>(titleCount);
-                    for (int t = 0; t < titleCount; t++) titles[strings.Get(reader.ReadString())] = reader.ReadString();
-                }
-                string? titlesSource = reader.ReadBoolean() ? reader.ReadString() : null;
-                long updatedTicks = reader.ReadInt64();
-                short offsetMinutes = reader.ReadInt16();
-                items[i] = new VersionedItem(new CatalogItem
-                {
-                    Id = id,
-                    Category = category,
-                    SourceLanguage = sourceLanguage,
-                    Title = title,
-                    Description = description,
-                    Markets = markets,
-                    InStock = inStock,
-                    Prices = prices,
-                    Titles = titles,
-                    TitlesSource = titlesSource,
-                    UpdatedAt = new DateTimeOffset(updatedTicks, TimeSpan.FromMinutes(offsetMinutes)),
-                }, itemVersion);
+                prices = new Dictionary<string, decimal>(priceCount - 1);
+                for (int p = 1; p < priceCount; p++) prices[strings[reader.Index(strings.Length)]] = reader.Decimal();
             }
-            if (reader.BaseStream.Position != reader.BaseStream.Length)
-                throw new InvalidDataException($"Catalogue snapshot has {reader.BaseStream.Length - reader.BaseStream.Position} bytes after its {count} items.");
-            return new CatalogSnapshot(position, takenAt, items);
+            Dictionary<string, string>? titles = null;
+            if (reader.Count() is > 0 and var titleCount)
+            {
+                titles = new Dictionary<string, string>(titleCount - 1);
+                for (int t = 1; t < titleCount; t++) titles[strings[reader.Index(strings.Length)]] = reader.String();
+            }
+            string? titlesSource = reader.Boolean() ? reader.String() : null;
+            long updatedTicks = reader.Int64();
+            short offsetMinutes = reader.Int16();
+            DateTimeOffset updatedAt;
+            try
+            {
+                updatedAt = new DateTimeOffset(updatedTicks, TimeSpan.FromMinutes(offsetMinutes));
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"Catalogue snapshot item {i} has an impossible time: {e.Message}", e);
+            }
+            items[i] = new VersionedItem(new CatalogItem
+            {
+                Id = id,
+                Category = category,
+                SourceLanguage = sourceLanguage,
+                Title = title,
+                Description = description,
+                Markets = markets,
+                InStock = inStock,
+                Prices = prices,
+                Titles = titles,
+                TitlesSource = titlesSource,
+                UpdatedAt = updatedAt,
+            }, itemVersion);
         }
-        catch (Exception e) when (e is IOException or ArgumentException or OverflowException)
+        if (reader.Remaining != 0)
+            throw new InvalidDataException($"Catalogue snapshot has {reader.Remaining} bytes after its {count} items.");
+        return new CatalogSnapshot(position, takenAt, items);
+    }
+
+    /// <summary>Reads what <see cref="BinaryWriter"/> wrote, straight from the span, checking every length against what is left.</summary>
+    private ref struct Reader(ReadOnlySpan<byte> data, int offset)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+        private int _at = offset;
+
+        public readonly int Remaining => _data.Length - _at;
+
+        private ReadOnlySpan<byte> Take(int length)
         {
-            throw new InvalidDataException("Catalogue snapshot is malformed: " + e.Message, e);
+            if (length > Remaining) throw new InvalidDataException($"Catalogue snapshot ends {length - Remaining} bytes too early: truncated.");
+            var span = _data.Slice(_at, length);
+            _at += length;
+            return span;
         }
-    }
 
-    private static long ReadTicks(BinaryReader reader)
-    {
-        long ticks = reader.ReadInt64();
-        return ticks is >= 0 and <= 3155378975999999999 ? ticks
-            : throw new InvalidDataException($"Catalogue snapshot holds the impossible time {ticks} ticks.");
-    }
+        public int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+        public long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+        public ulong UInt64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
+        public short Int16() => BinaryPrimitives.ReadInt16LittleEndian(Take(2));
 
-    private static int Count(BinaryReader reader, int length)
-    {
-        int count = reader.ReadInt32();
-        return count >= 0 && count <= length ? count : throw new InvalidDataException($"Catalogue snapshot holds the impossible count {count}.");
-    }
+        public bool Boolean() => Take(1)[0] switch
+        {
+            0 => false,
+            1 => true,
+            var b => throw new InvalidDataException($"Catalogue snapshot holds {b} where a boolean belongs."),
+        };
 
-    private static int? OptionalCount(BinaryReader reader, int length)
-    {
-        int count = reader.ReadInt32();
-        return count == -1 ? null : count >= 0 && count <= length ? count
-            : throw new InvalidDataException($"Catalogue snapshot holds the impossible count {count}.");
-    }
+        public long Ticks()
+        {
+            long ticks = Int64();
+            return ticks is >= 0 and <= 3155378975999999999 ? ticks
+                : throw new InvalidDataException($"Catalogue snapshot holds the impossible time {ticks} ticks.");
+        }
 
-    /// <summary>Market codes, languages and categories repeat across items: one string each instead of one per item.</summary>
-    private sealed class StringPool
-    {
-        private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+        /// <summary>A 7-bit encoded count or length, at most what the remaining bytes could hold.</summary>
+        public int Count()
+        {
+            uint value = Unsigned();
+            return value <= (uint)Remaining + 1 ? (int)value
+                : throw new InvalidDataException($"Catalogue snapshot holds the impossible count {value}.");
+        }
 
-        public string Get(string value) => _strings.TryGetValue(value, out var pooled) ? pooled : _strings[value] = value;
+        public int Index(int limit)
+        {
+            uint index = Unsigned();
+            return index < (uint)limit ? (int)index : throw new InvalidDataException($"Catalogue snapshot refers to entry {index} of a table of {limit}.");
+        }
+
+        private uint Unsigned()
+        {
+            uint value = 0;
+            for (int shift = 0; shift < 35; shift += 7)
+            {
+                byte b = Take(1)[0];
+                value |= (uint)(b & 0x7F) << shift;
+                if (b < 0x80) return value;
+            }
+            throw new InvalidDataException("Catalogue snapshot holds a malformed number.");
+        }
+
+        public string String()
+        {
+            var bytes = Take(Count());
+            if (bytes.IsEmpty) return "";
+            try
+            {
+                return StrictUtf8.GetString(bytes);
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new InvalidDataException("Catalogue snapshot holds text that is not UTF-8.", e);
+            }
+        }
+
+        public decimal Decimal()
+        {
+            var bytes = Take(16);
+            try
+            {
+                return new decimal([
+                    BinaryPrimitives.ReadInt32LittleEndian(bytes), BinaryPrimitives.ReadInt32LittleEndian(bytes[4..]),
+                    BinaryPrimitives.ReadInt32LittleEndian(bytes[8..]), BinaryPrimitives.ReadInt32LittleEndian(bytes[12..])]);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException("Catalogue snapshot holds an invalid price.", e);
+            }
+        }
     }
 }

@@ -10,8 +10,8 @@ using ServerlessReco.Storage;
 
 namespace ServerlessReco.Catalog;
 
-/// <summary>An item with the items-table ETag of the write it came from.</summary>
-public sealed record VersionedItem(CatalogItem Item, string Version);
+/// <summary>An item with the <see cref="CatalogChangeFeed.VersionKey"/> of the items-table ETag of the write it came from.</summary>
+public readonly record struct VersionedItem(CatalogItem Item, ulong Version);
 
 /// <summary>
 /// Every item, and the change-feed position (storage time) from which writes the scan may have missed are read.
@@ -56,7 +56,7 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
         try
         {
             var response = await _table.GetEntityIfExistsAsync<TableEntity>(PartitionOf(id), TableKeys.Encode(id), cancellationToken: ct).ConfigureAwait(false);
-            return response.HasValue ? new VersionedItem(FromEntity(response.Value!), response.Value!.ETag.ToString()) : null;
+            return response.HasValue ? new VersionedItem(FromEntity(response.Value!), CatalogChangeFeed.VersionKey(response.Value!.ETag.ToString())) : null;
         }
         catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
         {
@@ -118,7 +118,7 @@ public sealed class TableItemCatalog(TableServiceClient service, string tableNam
             await foreach (var page in _table.QueryAsync<TableEntity>(cancellationToken: ct).AsPages().ConfigureAwait(false))
             {
                 position ??= CatalogChangeFeed.ServerTime(page.GetRawResponse()) - CatalogChangeFeed.CommitSlack;
-                foreach (var entity in page.Values) items.Add(new VersionedItem(FromEntity(entity), entity.ETag.ToString()));
+                foreach (var entity in page.Values) items.Add(new VersionedItem(FromEntity(entity), CatalogChangeFeed.VersionKey(entity.ETag.ToString())));
             }
         }
         catch (RequestFailedException e) when (TableSetup.IsMissingTable(e) && e.GetRawResponse() is { } response)

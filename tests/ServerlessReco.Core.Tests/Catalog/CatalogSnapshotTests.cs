@@ -23,9 +23,9 @@ public class CatalogSnapshotTests
             Titles = new() { ["fr"] = "Moulin à café", ["ja"] = "コーヒーミル" },
             TitlesSource = "0123abcd",
             UpdatedAt = new DateTimeOffset(2026, 11, 1, 8, 30, 0, TimeSpan.FromHours(2)),
-        }, "W/\"datetime'2026-11-23T12%3A00%3A00.1234567Z'\""),
-        new VersionedItem(new CatalogItem { Id = "", Markets = [] }, ""),
-        new VersionedItem(new CatalogItem { Id = "85123A", Title = "WHITE HANGING HEART T-LIGHT HOLDER", Markets = ["GB"] }, "v2"),
+        }, CatalogChangeFeed.VersionKey("W/\"datetime'2026-11-23T12%3A00%3A00.1234567Z'\"")),
+        new VersionedItem(new CatalogItem { Id = "", Markets = [] }, 0),
+        new VersionedItem(new CatalogItem { Id = "85123A", Title = "WHITE HANGING HEART T-LIGHT HOLDER", Markets = ["GB"] }, ulong.MaxValue),
     ]);
 
     private static string Json(CatalogItem item) => JsonSerializer.Serialize(item, DomainJsonContext.Default.CatalogItem);
@@ -49,7 +49,7 @@ public class CatalogSnapshotTests
     {
         var bytes = Sample().Serialize();
         for (int length = 0; length < bytes.Length; length++)
-            Assert.Throws<InvalidDataException>(() => CatalogSnapshot.Deserialize(bytes.AsMemory(0, length)));
+            Assert.Throws<InvalidDataException>(() => CatalogSnapshot.Deserialize(bytes.AsSpan(0, length)));
     }
 
     [Fact]
