@@ -28,8 +28,6 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
     public DateTimeOffset? LoadedAt { get; private set; }
     /// <summary>Full reads of the items table since start (the snapshot does not count).</summary>
     public int FullScans { get; private set; }
-    /// <summary>Storage time up to which the change feed has been applied.</summary>
-    public DateTimeOffset FeedPosition => _position;
 
     public bool TryGet(string itemId, out CatalogItem item)
     {
