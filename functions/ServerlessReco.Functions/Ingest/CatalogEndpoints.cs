@@ -7,9 +7,10 @@ using ServerlessReco.Storage;
 namespace ServerlessReco.Functions.Ingest;
 
 /// <summary>
-/// The catalogue API. Every write goes to the items table first and then into this instance's
-/// <see cref="CatalogCache"/>, so stock and availability changes show in recommendations at once, without
-/// retraining; other instances pick them up on their periodic refresh.
+/// The catalogue API. Every write goes to the items table and its change feed first and then into this
+/// instance's <see cref="CatalogCache"/>, so stock and availability changes show in recommendations at once,
+/// without retraining; other instances pick them up from the change feed on their next poll. A failed feed
+/// write fails the request (500, nothing acknowledged), although the item itself may already be stored.
 /// </summary>
 public static class CatalogEndpoints
 {
