@@ -14,7 +14,14 @@ public static class HandlerApp
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            // Settings come from environment variables (app settings in Azure), never from files that change while
+            // running. Reloading on change sets up a recursive watcher over the content root, which cost 250 ms of
+            // cold start when that root was a working directory with a large tree under it.
+            Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         if (builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is { Length: > 0 } port)
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, int.Parse(port, System.Globalization.CultureInfo.InvariantCulture)));
         // Per-request framework logs cost more than a recommendation; the app's own logs stay at Information.

@@ -26,6 +26,9 @@ public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServe
     {
         // Hosted services start before Kestrel binds: leave at once so GET / answers the host's readiness probe.
         await Task.Yield();
+        // Every recommendation reads the events table: open that connection while the model downloads, so the
+        // first shopper after a cold start does not pay for it.
+        _ = WarmEventsTableAsync(stoppingToken);
         using var timer = new PeriodicTimer(settings.ModelPollInterval);
         do
         {
@@ -45,6 +48,18 @@ public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServe
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task WarmEventsTableAsync(CancellationToken ct)
+    {
+        try
+        {
+            await store.RecentEvents.ReadRecentAsync("warm-up", DateTimeOffset.MinValue, 1, ct);
+        }
+        catch (Exception e)
+        {
+            logger.LogDebug(e, "Warming the events table connection failed; the first request will open it");
+        }
     }
 
     private async Task PollAsync(CancellationToken ct)
