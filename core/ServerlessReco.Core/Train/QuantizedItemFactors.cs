@@ -56,6 +56,9 @@ public sealed class QuantizedItemFactors
         if (itemFactors.Length % k != 0)
             throw new ArgumentException($"Item factors length {itemFactors.Length} is not a multiple of {k}.", nameof(itemFactors));
         var q = new QuantizedItemFactors(itemFactors.Length / k, k);
+        int padded = q._groups * GroupDims;
+        Span<float> scaled = stackalloc float[padded];
+        Span<sbyte> codes = stackalloc sbyte[padded];
         for (int item = 0; item < q.Items; item++)
         {
             var row = itemFactors.Slice(item * k, k);
@@ -64,24 +67,26 @@ public sealed class QuantizedItemFactors
                 throw new ArgumentException($"Item {item} has a factor that is not a finite number.", nameof(itemFactors));
             // A zero row keeps zero codes and scale: its bound is zero and its score exactly 0.
             if (max == 0) continue;
-            float scale = max / 127f;
+            // |row| / max * 127 stays within [-127, 127], so rounding needs no clamp.
+            TensorPrimitives.Multiply(row, 127f / max, scaled);
+            TensorPrimitives.Round(scaled[..k], scaled[..k]);
+            TensorPrimitives.ConvertTruncating(scaled, codes);
             int l1 = 0, sum = 0;
-            for (int d = 0; d < k; d++)
+            foreach (sbyte code in codes[..k])
             {
-                int code = Math.Clamp((int)MathF.Round(row[d] / scale), -127, 127);
-                q._codes[q.CodeIndex(item, d)] = (sbyte)code;
                 l1 += Math.Abs(code);
                 sum += code;
             }
-            q._scales[item] = scale;
+            var groups = MemoryMarshal.Cast<sbyte, int>(codes);
+            var target = MemoryMarshal.Cast<sbyte, int>(q._codes.AsSpan());
+            int block = item / BlockItems * q._groups * BlockItems + item % BlockItems;
+            for (int g = 0; g < q._groups; g++) target[block + g * BlockItems] = groups[g];
+            q._scales[item] = max / 127f;
             q._codeL1[item] = l1;
             q._codeSums[item] = sum;
         }
         return q;
     }
-
-    private int CodeIndex(int item, int d) =>
-        ((item / BlockItems * _groups + d / GroupDims) * BlockItems + item % BlockItems) * GroupDims + d % GroupDims;
 
     /// <summary>
     /// upper[j] >= item_j . user for every item, within a few quantization steps of it. With
