@@ -45,10 +45,13 @@ public sealed class QuantizedItemFactors
     public int Items { get; }
     public int K { get; }
 
-    /// <summary>For tests: forces the portable path on machines that have AVX-VNNI.</summary>
-    internal static bool DisableVnni { get; set; }
+    /// <summary>The instructions the scan runs on here: AVX-VNNI, else AVX2 (16-bit multiply-adds), else scalar.</summary>
+    public static ScanKernel Kernel => ForcedKernel ?? (AvxVnni.IsSupported ? ScanKernel.AvxVnni : Avx2.IsSupported ? ScanKernel.Avx2 : ScanKernel.Scalar);
 
-    private static bool UseVnni => AvxVnni.IsSupported && !DisableVnni;
+    /// <summary>For tests: runs a slower kernel on a machine that has a faster one.</summary>
+    internal static ScanKernel? ForcedKernel { get; set; }
+
+    public enum ScanKernel { Scalar, Avx2, AvxVnni }
 
     public static QuantizedItemFactors Build(ReadOnlySpan<float> itemFactors, int k)
     {
@@ -104,6 +107,10 @@ public sealed class QuantizedItemFactors
         if (userScale > 0)
             for (int d = 0; d < K; d++) userCodes[d] = (byte)(UserOffset + Math.Clamp((int)MathF.Round(user[d] / userScale), -127, 127));
         var userGroups = MemoryMarshal.Cast<byte, uint>(userCodes);
+        var kernel = Kernel;
+        // The AVX2 kernel multiplies 16-bit values: the user's codes widened, each group of 4 repeated for 4 items.
+        Span<short> userWide = stackalloc short[kernel == ScanKernel.Avx2 ? _groups * 16 : 0];
+        for (int j = 0; j < userWide.Length; j++) userWide[j] = userCodes[j / 16 * GroupDims + j % GroupDims];
 
         float halfUserScale = userScale / 2, halfUserL1 = TensorPrimitives.SumOfMagnitudes(user) / 2;
         Span<int> dots = stackalloc int[BlockItems];
@@ -112,8 +119,12 @@ public sealed class QuantizedItemFactors
         for (int b = 0; b < blocks; b++)
         {
             var codes = _codes.AsSpan(b * _groups * BlockItems * GroupDims, _groups * BlockItems * GroupDims);
-            if (UseVnni) DotsVnni(codes, userGroups).CopyTo(dots);
-            else DotsPortable(codes, userCodes, dots);
+            switch (kernel)
+            {
+                case ScanKernel.AvxVnni: DotsVnni(codes, userGroups).CopyTo(dots); break;
+                case ScanKernel.Avx2: DotsAvx2(codes, userWide).CopyTo(dots); break;
+                default: DotsScalar(codes, userCodes, dots); break;
+            }
             int first = b * BlockItems;
             Bound(dots, first, userScale, halfUserScale, halfUserL1, blockUpper);
             int count = Math.Min(BlockItems, Items - first);
@@ -131,7 +142,24 @@ public sealed class QuantizedItemFactors
         return acc;
     }
 
-    private static void DotsPortable(ReadOnlySpan<sbyte> codes, ReadOnlySpan<byte> userCodes, Span<int> dots)
+    private static Vector256<int> DotsAvx2(ReadOnlySpan<sbyte> codes, ReadOnlySpan<short> userWide)
+    {
+        ref sbyte start = ref MemoryMarshal.GetReference(codes);
+        ref short user = ref MemoryMarshal.GetReference(userWide);
+        // Lanes hold (item, dimension pair) sums: items 0-3 in one accumulator, 4-7 in the other.
+        Vector256<int> low = Vector256<int>.Zero, high = Vector256<int>.Zero;
+        for (int g = 0; g < userWide.Length / 16; g++)
+        {
+            var u = Vector256.LoadUnsafe(ref user, (nuint)(g * 16));
+            var items = Vector256.LoadUnsafe(ref start, (nuint)(g * BlockItems * GroupDims));
+            low += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(items.GetLower()), u);
+            high += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(items.GetUpper()), u);
+        }
+        // Pairwise sums within 128-bit halves give items 0 1 4 5 | 2 3 6 7; the permute puts them in order.
+        return Avx2.PermuteVar8x32(Avx2.HorizontalAdd(low, high), Vector256.Create(0, 1, 4, 5, 2, 3, 6, 7));
+    }
+
+    private static void DotsScalar(ReadOnlySpan<sbyte> codes, ReadOnlySpan<byte> userCodes, Span<int> dots)
     {
         dots.Clear();
         for (int g = 0; g < userCodes.Length / GroupDims; g++)

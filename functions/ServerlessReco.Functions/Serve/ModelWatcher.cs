@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
+using ServerlessReco.Train;
 
 namespace ServerlessReco.Functions.Serve;
 
@@ -90,8 +91,8 @@ public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServe
         LastLoadError = null;
         var sinceProcessStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
         logger.LogInformation(
-            "Model loaded: version {Version} ({Users} users, {Items} items, {Factors} factors) in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
-            model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, Stopwatch.GetElapsedTime(started).TotalMilliseconds, sinceProcessStart.TotalMilliseconds);
+            "Model loaded: version {Version} ({Users} users, {Items} items, {Factors} factors, {Kernel} scan) in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
+            model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, QuantizedItemFactors.Kernel, Stopwatch.GetElapsedTime(started).TotalMilliseconds, sinceProcessStart.TotalMilliseconds);
         if (first) PrintDemoRequests();
     }
 

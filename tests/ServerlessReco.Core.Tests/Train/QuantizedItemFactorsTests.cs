@@ -61,26 +61,32 @@ public class QuantizedItemFactorsTests
     }
 
     [Fact]
-    public void PortablePathComputesTheSameBoundsAsVnni()
+    public void EveryKernelComputesTheSameBounds()
     {
         var random = new Random(5);
         const int k = 64, items = 801;
         var quantized = QuantizedItemFactors.Build(Factors(random, items, k), k);
         var user = Vector(random, k);
-        var fast = new float[items];
-        var portable = new float[items];
-        quantized.UpperBounds(user, fast);
-        try
+        var fastest = new float[items];
+        quantized.UpperBounds(user, fastest);
+        var kernels = new List<QuantizedItemFactors.ScanKernel> { QuantizedItemFactors.ScanKernel.Scalar };
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) kernels.Add(QuantizedItemFactors.ScanKernel.Avx2);
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) kernels.Add(QuantizedItemFactors.ScanKernel.AvxVnni);
+        foreach (var kernel in kernels)
         {
-            QuantizedItemFactors.DisableVnni = true;
-            quantized.UpperBounds(user, portable);
+            var bounds = new float[items];
+            try
+            {
+                QuantizedItemFactors.ForcedKernel = kernel;
+                quantized.UpperBounds(user, bounds);
+            }
+            finally
+            {
+                QuantizedItemFactors.ForcedKernel = null;
+            }
+            // All compute the same integer dot products, so the bounds agree to the bit.
+            Assert.Equal(fastest, bounds);
         }
-        finally
-        {
-            QuantizedItemFactors.DisableVnni = false;
-        }
-        // Both compute the same integer dot products, so the bounds agree to the bit.
-        Assert.Equal(fast, portable);
     }
 
     [Theory]
