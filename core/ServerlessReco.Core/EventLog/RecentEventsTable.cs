@@ -146,6 +146,56 @@ public sealed class RecentEventsTable(TableClient table)
         return keys.Count;
     }
 
+    /// <summary>
+    /// Retention: deletes every row whose event is older than <paramref name="cutoff"/>, in every partition; returns
+    /// how many. A redelivery of such an event is accepted again afterwards (see <see cref="Ingest.IngestPipeline"/>).
+    /// </summary>
+    public async Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct = default)
+    {
+        // Row keys start with inverted ticks: every event before the cutoff sorts at or after this key.
+        var oldest = TableKeys.NewestFirst(cutoff.AddTicks(-1));
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {oldest}");
+        int deleted = 0;
+        var batch = new List<string>();
+        string? partition = null;
+        try
+        {
+            // A full scan, for a nightly job; results come partition by partition, so deletes group per partition.
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
+            {
+                if (row.PartitionKey != partition || batch.Count == 100)
+                {
+                    deleted += await DeleteRowsAsync(partition, batch, ct).ConfigureAwait(false);
+                    partition = row.PartitionKey;
+                }
+                batch.Add(row.RowKey);
+            }
+        }
+        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
+        {
+            // No event was ever written.
+        }
+        return deleted + await DeleteRowsAsync(partition, batch, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes the rows (one partition) and empties <paramref name="rowKeys"/>; a row already gone (erasure meanwhile) is no error.</summary>
+    private async Task<int> DeleteRowsAsync(string? partition, List<string> rowKeys, CancellationToken ct)
+    {
+        if (partition is null || rowKeys.Count == 0) return 0;
+        int count = rowKeys.Count;
+        try
+        {
+            await table.SubmitTransactionAsync(rowKeys.Select(rk => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, rk), ETag.All)), ct).ConfigureAwait(false);
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 404)
+        {
+            // The transaction is all or nothing: delete one by one, where a missing row is not an error.
+            foreach (var rk in rowKeys) await table.DeleteEntityAsync(partition, rk, ETag.All, ct).ConfigureAwait(false);
+        }
+        rowKeys.Clear();
+        return count;
+    }
+
     private static TableEntity ToEntity(InteractionEvent e)
     {
         var entity = new TableEntity(e.User, RowKey(e))
