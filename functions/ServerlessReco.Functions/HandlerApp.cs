@@ -28,7 +28,9 @@ public static class HandlerApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
 
-        builder.Services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IConfiguration>()));
+        var store = OpenStore(builder.Configuration);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(new ModelPrefetch(store));
         // One key for ingestion, training and serving: the same shopper is the same pseudonym everywhere.
         builder.Services.AddSingleton(sp => new Pseudonymizer(
             sp.GetRequiredService<IConfiguration>()["RECO_PSEUDONYM_KEY"] is { Length: > 0 } key ? key : Pseudonymizer.DevelopmentKey));

@@ -13,7 +13,7 @@ namespace ServerlessReco.Functions.Serve;
 /// reports the refusal. Requests read <see cref="Current"/> once and keep that instance, so a swap never
 /// mixes two versions within one answer.
 /// </summary>
-public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServer server, ILogger<ModelWatcher> logger) : BackgroundService
+public sealed class ModelWatcher(DataStore store, ModelPrefetch prefetch, ServeSettings settings, IServer server, ILogger<ModelWatcher> logger) : BackgroundService
 {
     private volatile ServingModel? _current;
     private string? _refusedManifest;
@@ -65,7 +65,9 @@ public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServe
 
     private async Task PollAsync(CancellationToken ct)
     {
-        var published = await store.Models.ReadCurrentAsync(ct);
+        var prefetchedCurrent = prefetch.TakeCurrent();
+        var prefetchedArtifacts = prefetch.TakeArtifacts();
+        var published = await (prefetchedCurrent ?? store.Models.ReadCurrentAsync(ct));
         LastPollAt = DateTimeOffset.UtcNow;
         if (published is null || published.Version == _current?.Version) return;
         // A refused version is not downloaded again every tick; a new publish (new manifest hash) is.
@@ -76,7 +78,8 @@ public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServe
         ServingModel model;
         try
         {
-            model = ServingModel.Build(await store.Models.LoadAsync(published.Version, ct));
+            var artifacts = prefetchedArtifacts is not null ? await prefetchedArtifacts : null;
+            model = ServingModel.Build(artifacts ?? await store.Models.LoadAsync(published.Version, ct));
         }
         catch (Exception e) when (e is ModelIntegrityException or ArgumentException)
         {
