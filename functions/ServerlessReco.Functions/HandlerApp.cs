@@ -14,14 +14,23 @@ public static class HandlerApp
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            // Settings come from environment variables (app settings in Azure), never from files that change while
+            // running. Reloading on change sets up a recursive watcher over the content root, which cost 250 ms of
+            // cold start when that root was a working directory with a large tree under it.
+            Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         if (builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"] is { Length: > 0 } port)
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, int.Parse(port, System.Globalization.CultureInfo.InvariantCulture)));
         // Per-request framework logs cost more than a recommendation; the app's own logs stay at Information.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
 
-        builder.Services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IConfiguration>()));
+        var store = OpenStore(builder.Configuration);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(new ModelPrefetch(store));
         // One key for ingestion, training and serving: the same shopper is the same pseudonym everywhere.
         builder.Services.AddSingleton(sp => new Pseudonymizer(
             sp.GetRequiredService<IConfiguration>()["RECO_PSEUDONYM_KEY"] is { Length: > 0 } key ? key : Pseudonymizer.DevelopmentKey));

@@ -6,6 +6,7 @@ using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Evaluate;
 using ServerlessReco.Jobs.Import;
+using ServerlessReco.Jobs.Prune;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Storage;
 using Spectre.Console;
@@ -147,6 +148,22 @@ embedItems.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(embedItems);
+
+// prune
+var deadLetterDays = new Option<int>("--dead-letter-days") { DefaultValueFactory = _ => 30, Description = "delete dead letters received more than this many days ago (they hold raw ids)" };
+var eventsDays = new Option<int>("--events-days")
+{
+    // Ingestion refuses events older than RECO_INGEST_MAX_EVENT_AGE_DAYS (400): keeping rows that long keeps dedup exact.
+    DefaultValueFactory = _ => 400,
+    Description = "delete events-table rows of events older than this many days; a redelivery of such an event is accepted again",
+};
+var prune = new Command("prune", "Retention: delete old dead letters and old events-table rows") { deadLetterDays, eventsDays };
+prune.SetAction(async (parse, ct) =>
+{
+    await PruneJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(deadLetterDays), parse.GetValue(eventsDays), TimeProvider.System, ct);
+    return 0;
+});
+root.Subcommands.Add(prune);
 
 // bench
 var bench = new Command("bench", "Benchmarks that print figures to record in benchmarks/");

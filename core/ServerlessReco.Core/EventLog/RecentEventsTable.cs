@@ -14,7 +14,11 @@ namespace ServerlessReco.EventLog;
 /// </summary>
 public sealed class RecentEventsTable(TableClient table)
 {
-    private const int MaxParallel = 8;
+    /// <summary>
+    /// Requests in flight per call: a coalesced flush of single events from many shoppers is one insert per shopper,
+    /// and its latency (which every request in it waits for) is the number of waves of this many.
+    /// </summary>
+    private const int MaxParallel = 32;
     private readonly EnsureOnce _created = TableSetup.CreateOnce(table);
 
     private Task EnsureAsync(CancellationToken ct) => _created.EnsureAsync(ct);
@@ -39,8 +43,8 @@ public sealed class RecentEventsTable(TableClient table)
     /// <summary>
     /// Adds a row per event (event ids distinct) and says, per event, whether this call added it (true) or its row
     /// already existed (false): the row itself is the dedup marker of <see cref="Ingest.IngestPipeline"/>. Never
-    /// overwrites. Transactions of at most 100 per partition, 8 at a time; a transaction that fails on an existing
-    /// row is resubmitted without the rows that exist.
+    /// overwrites. Transactions of at most 100 per partition (a lone row is a plain insert), <see cref="MaxParallel"/> at a time; a
+    /// transaction that fails on an existing row is resubmitted without the rows that exist.
     /// </summary>
     public async Task<bool[]> AddAsync(IReadOnlyList<InteractionEvent> events, CancellationToken ct = default)
     {
@@ -59,6 +63,21 @@ public sealed class RecentEventsTable(TableClient table)
             var user = events[pending[0]].User;
             while (pending.Count > 0)
             {
+                if (pending.Count == 1)
+                {
+                    // A lone row (the common case when single events of many shoppers are coalesced): a plain insert
+                    // is one small request, where a transaction costs a multipart body each way on both ends.
+                    try
+                    {
+                        await table.AddEntityAsync(ToEntity(events[pending[0]]), token).ConfigureAwait(false);
+                        added[pending[0]] = true;
+                    }
+                    catch (RequestFailedException e) when (e.Status == 409 && e.ErrorCode == "EntityAlreadyExists")
+                    {
+                        // Already stored: a redelivery.
+                    }
+                    return;
+                }
                 try
                 {
                     var actions = pending.Select(i => new TableTransactionAction(TableTransactionActionType.Add, ToEntity(events[i])));
@@ -125,6 +144,56 @@ public sealed class RecentEventsTable(TableClient table)
             await table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
         }
         return keys.Count;
+    }
+
+    /// <summary>
+    /// Retention: deletes every row whose event is older than <paramref name="cutoff"/>, in every partition; returns
+    /// how many. A redelivery of such an event is accepted again afterwards (see <see cref="Ingest.IngestPipeline"/>).
+    /// </summary>
+    public async Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct = default)
+    {
+        // Row keys start with inverted ticks: every event before the cutoff sorts at or after this key.
+        var oldest = TableKeys.NewestFirst(cutoff.AddTicks(-1));
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {oldest}");
+        int deleted = 0;
+        var batch = new List<string>();
+        string? partition = null;
+        try
+        {
+            // A full scan, for a nightly job; results come partition by partition, so deletes group per partition.
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
+            {
+                if (row.PartitionKey != partition || batch.Count == 100)
+                {
+                    deleted += await DeleteRowsAsync(partition, batch, ct).ConfigureAwait(false);
+                    partition = row.PartitionKey;
+                }
+                batch.Add(row.RowKey);
+            }
+        }
+        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
+        {
+            // No event was ever written.
+        }
+        return deleted + await DeleteRowsAsync(partition, batch, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes the rows (one partition) and empties <paramref name="rowKeys"/>; a row already gone (erasure meanwhile) is no error.</summary>
+    private async Task<int> DeleteRowsAsync(string? partition, List<string> rowKeys, CancellationToken ct)
+    {
+        if (partition is null || rowKeys.Count == 0) return 0;
+        int count = rowKeys.Count;
+        try
+        {
+            await table.SubmitTransactionAsync(rowKeys.Select(rk => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, rk), ETag.All)), ct).ConfigureAwait(false);
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 404)
+        {
+            // The transaction is all or nothing: delete one by one, where a missing row is not an error.
+            foreach (var rk in rowKeys) await table.DeleteEntityAsync(partition, rk, ETag.All, ct).ConfigureAwait(false);
+        }
+        rowKeys.Clear();
+        return count;
     }
 
     private static TableEntity ToEntity(InteractionEvent e)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -30,5 +31,41 @@ public sealed class DeadLetterStore(IBlobStore blobs)
             await blobs.PutAsync(Containers.DeadLetter, paths[i], content, overwrite: false, token).ConfigureAwait(false);
         }).ConfigureAwait(false);
         return paths;
+    }
+
+    /// <summary>
+    /// Retention: deletes the dead letters received before <paramref name="cutoff"/> (they hold the senders' raw
+    /// ids), judged by the date in their path: a whole day of event letters once all of it is older, an import's
+    /// letters by their timestamp. Paths without a date are kept and counted.
+    /// </summary>
+    public async Task<(int Deleted, int Undated)> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct = default)
+    {
+        var old = new List<string>();
+        int undated = 0;
+        await foreach (var path in blobs.ListAsync(Containers.DeadLetter, "", ct).ConfigureAwait(false))
+        {
+            if (ReceivedBefore(path) is not { } before) undated++;
+            else if (before <= cutoff) old.Add(path);
+        }
+        await Parallel.ForEachAsync(old, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (path, token) =>
+            await blobs.DeleteAsync(Containers.DeadLetter, path, token).ConfigureAwait(false)).ConfigureAwait(false);
+        return (old.Count, undated);
+    }
+
+    /// <summary>
+    /// A time by which the letter had been received: the end of its day for events/yyyy/MM/dd/..., the write time for
+    /// import/&lt;source&gt;/yyyyMMddTHHmmssZ.jsonl; null for anything else.
+    /// </summary>
+    public static DateTimeOffset? ReceivedBefore(string path)
+    {
+        const DateTimeStyles utc = DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal;
+        var parts = path.Split('/');
+        if (parts is ["events", var y, var m, var d, _]
+            && DateTime.TryParseExact($"{y}-{m}-{d}", "yyyy-MM-dd", CultureInfo.InvariantCulture, utc, out var day))
+            return new DateTimeOffset(day.AddDays(1), TimeSpan.Zero);
+        if (parts is ["import", _, var file] && file.EndsWith(".jsonl", StringComparison.Ordinal)
+            && DateTime.TryParseExact(file[..^".jsonl".Length], "yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture, utc, out var at))
+            return new DateTimeOffset(at, TimeSpan.Zero);
+        return null;
     }
 }

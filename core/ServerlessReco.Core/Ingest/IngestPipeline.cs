@@ -20,8 +20,13 @@ public readonly record struct IncomingEvent(ReadOnlyMemory<byte> Raw, DateTimeOf
 ///   An existing row therefore proves the event is in the log and the table; an event without a row is written
 ///   (again) in full.
 /// - An event whose row this call added is "accepted"; one whose row already existed is "duplicate". Of concurrent or
-///   repeated deliveries of one event exactly one adds the row, and every other one has itself written the log
-///   before finding the row.
+///   repeated deliveries of one event exactly one adds the row, and every other one's flush has written the log
+///   before finding the row (or the owner's copy of it, when both are in the same flush).
+/// - Group commit (<see cref="GroupCommitter"/>): the accepted events of concurrent requests are written by one
+///   writer as one flush (a log blob per event date, per-user table transactions), and each request waits for the
+///   flush holding its events. A flush that fails fails every request in it: none of their events is acknowledged.
+///   Two requests in one flush holding the same event (same row): the one queued first reports "accepted", the
+///   other "duplicate".
 /// - Nothing is reported before all writes of the batch succeeded; any failure throws, the caller answers non-2xx
 ///   and the sender (storefront or Functions host) retries the whole batch. Rows added before the failure make
 ///   their events "duplicate" on the retry; a lost answer is thus never counted twice.
@@ -31,25 +36,40 @@ public readonly record struct IncomingEvent(ReadOnlyMemory<byte> Raw, DateTimeOf
 ///   so it stays exactly once in effect. Likewise the same event id sent again with another user or timestamp is a
 ///   different row and is accepted; training keeps the first.
 /// </summary>
-public sealed class IngestPipeline(DataStore store, EventValidator validator, TimeProvider time)
+public sealed class IngestPipeline : IAsyncDisposable
 {
-    private readonly DeadLetterStore _deadLetters = new(store.Blobs);
+    private readonly DataStore _store;
+    private readonly EventValidator _validator;
+    private readonly TimeProvider _time;
+    private readonly DeadLetterStore _deadLetters;
+    private readonly GroupCommitter _commits;
 
-    public EventValidator Validator => validator;
+    /// <param name="flushTimeout">How long one coalesced write of the log and the rows may take before it fails.</param>
+    public IngestPipeline(DataStore store, EventValidator validator, TimeProvider time, GroupCommitLimits limits, TimeSpan flushTimeout)
+    {
+        _store = store;
+        _validator = validator;
+        _time = time;
+        _deadLetters = new DeadLetterStore(store.Blobs);
+        _commits = new GroupCommitter(WriteAsync, limits, flushTimeout);
+    }
+
+    public EventValidator Validator => _validator;
 
     /// <param name="source">"http" or "eventhub"; <paramref name="partition"/> is the Event Hubs partition.</param>
     public async Task<IngestReport> IngestAsync(IReadOnlyList<IncomingEvent> batch, string source, string? partition, CancellationToken ct = default)
     {
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var results = new EventResult[batch.Count];
         var accepted = new List<(int Index, InteractionEvent Event)>(batch.Count);
         var letters = new List<DeadLetter>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        long acceptedBytes = 0;
 
         for (int i = 0; i < batch.Count; i++)
         {
             var incoming = batch[i];
-            var check = validator.Validate(incoming.Raw, now, incoming.EnqueuedAt);
+            var check = _validator.Validate(incoming.Raw, now, incoming.EnqueuedAt);
             if (check.Event is not { } e)
             {
                 results[i] = new EventResult(i, check.EventId, EventStatus.Rejected, check.Errors);
@@ -63,20 +83,16 @@ public sealed class IngestPipeline(DataStore store, EventValidator validator, Ti
             else
             {
                 accepted.Add((i, e));
+                acceptedBytes += incoming.Raw.Length;
             }
         }
 
-        var events = accepted.Select(a => a.Event).ToList();
         var deadLettered = letters.Count > 0 ? _deadLetters.WriteAsync(letters, ct) : Task.CompletedTask;
-        bool[] first = [];
+        bool[] first;
         try
         {
-            if (events.Count > 0)
-            {
-                // Log first, then the rows: an added row must prove the event is in the log (see above).
-                await store.EventLog.AppendAsync(events, ct).ConfigureAwait(false);
-                first = await store.RecentEvents.AddAsync(events, ct).ConfigureAwait(false);
-            }
+            // Coalesced with other requests' events; returns once the log and the rows are stored.
+            first = await _commits.CommitAsync(accepted.Select(a => a.Event).ToList(), acceptedBytes, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -92,4 +108,13 @@ public sealed class IngestPipeline(DataStore store, EventValidator validator, Ti
         int acceptedCount = first.Count(f => f);
         return new IngestReport(acceptedCount, batch.Count - acceptedCount - letters.Count, letters.Count, results);
     }
+
+    /// <summary>One flush: log first, then the rows, so that an added row proves the event is in the log (see above).</summary>
+    private async Task<bool[]> WriteAsync(IReadOnlyList<InteractionEvent> events, CancellationToken ct)
+    {
+        await _store.EventLog.AppendAsync(events, ct).ConfigureAwait(false);
+        return await _store.RecentEvents.AddAsync(events, ct).ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync() => _commits.DisposeAsync();
 }

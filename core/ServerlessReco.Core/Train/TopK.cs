@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace ServerlessReco.Train;
 
 /// <summary>Allocation-free top-k selection over a score vector, for serving and evaluation.</summary>
@@ -15,22 +18,27 @@ public static class TopK
         if (indices.Length < k || topScores.Length < k)
             throw new ArgumentException($"Output spans need room for {k} entries.");
 
-        int count = 0;
-        for (int i = 0; i < scores.Length; i++)
+        int count = 0, i = 0;
+        for (; i < scores.Length && count < k; i++)
         {
             float s = scores[i];
             if (float.IsNaN(s) || float.IsNegativeInfinity(s)) continue;
-            if (count < k)
-            {
-                SiftUp(indices, topScores, count, i, s);
-                count++;
-            }
-            // Indices arrive in increasing order, so an equal score never beats the heap's (lower) index.
-            else if (k > 0 && s > topScores[0])
-            {
-                SiftDown(indices, topScores, count, i, s);
-            }
+            SiftUp(indices, topScores, count, i, s);
+            count++;
         }
+        if (k == 0) return 0;
+
+        // Once the heap is full almost nothing beats its root: test a vector of scores at a time against it.
+        // Indices arrive in increasing order, so an equal score never beats the heap's (lower) index.
+        ref float first = ref MemoryMarshal.GetReference(scores);
+        for (; i + Vector256<float>.Count <= scores.Length; i += Vector256<float>.Count)
+        {
+            if (!Vector256.GreaterThanAny(Vector256.LoadUnsafe(ref first, (nuint)i), Vector256.Create(topScores[0]))) continue;
+            for (int j = i; j < i + Vector256<float>.Count; j++)
+                if (scores[j] > topScores[0]) SiftDown(indices, topScores, count, j, scores[j]);
+        }
+        for (; i < scores.Length; i++)
+            if (scores[i] > topScores[0]) SiftDown(indices, topScores, count, i, scores[i]);
 
         // Popping the worst into the freed tail slot leaves the spans sorted best first.
         for (int size = count; size > 1; size--)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using ServerlessReco.Ingest;
 
@@ -46,7 +45,7 @@ public sealed record EventHubBatch(List<IncomingEvent> Events, string? Partition
                 value = properties[0].Value;
             }
 
-            var bodies = EventBodies(value, documents);
+            var bodies = EventBodies(value);
             var metadata = root.TryGetProperty("Metadata", out var m) ? Unwrap(m, documents) : default;
             string? partition = null;
             var sequenceNumbers = new List<long?>();
@@ -79,21 +78,72 @@ public sealed record EventHubBatch(List<IncomingEvent> Events, string? Partition
     /// element that is JSON already is taken as is. A body that is not JSON is still an event: it is rejected and
     /// dead-lettered downstream, never allowed to fail the batch.
     /// </summary>
-    private static List<ReadOnlyMemory<byte>> EventBodies(JsonElement value, List<JsonDocument> documents)
+    private static List<ReadOnlyMemory<byte>> EventBodies(JsonElement value)
     {
         if (value.ValueKind == JsonValueKind.String)
         {
-            var text = value.GetString()!;
-            var parsed = TryParse(text, documents);
+            // The host's usual shape, a string holding the array: unescaped straight to UTF-8 and split with a reader,
+            // so the events are not decoded to UTF-16 and back nor parsed into a document before validation parses them.
+            var array = Unescape(JsonMarshal.GetRawUtf8Value(value)) ?? throw new FormatException("The events string holds an escaped lone surrogate.");
             // cardinality "one", or an array the host did not encode: a string that is not an array is one event.
-            if (parsed is not { ValueKind: JsonValueKind.Array } array) return [Encoding.UTF8.GetBytes(text)];
-            value = array;
+            return SplitArray(array) ?? [array];
         }
         if (value.ValueKind != JsonValueKind.Array) return [RawBytes(value)];
         var bodies = new List<ReadOnlyMemory<byte>>(value.GetArrayLength());
         foreach (var element in value.EnumerateArray())
-            bodies.Add(element.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(element.GetString()!) : RawBytes(element));
+            bodies.Add(element.ValueKind == JsonValueKind.String ? Unescape(JsonMarshal.GetRawUtf8Value(element)) ?? RawBytes(element) : RawBytes(element));
         return bodies;
+    }
+
+    /// <summary>The elements of a JSON array (strings unescaped, anything else as its raw bytes), or null when <paramref name="json"/> is not one.</summary>
+    private static List<ReadOnlyMemory<byte>>? SplitArray(ReadOnlyMemory<byte> json)
+    {
+        var reader = new Utf8JsonReader(json.Span);
+        var bodies = new List<ReadOnlyMemory<byte>>();
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray) return null;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var start = (int)reader.TokenStartIndex;
+                var text = reader.TokenType == JsonTokenType.String ? StringValue(ref reader) : null;
+                reader.Skip();
+                bodies.Add(text ?? json[start..(int)reader.BytesConsumed]);
+            }
+            // Anything after the array makes it not an array after all.
+            if (reader.Read()) return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        return bodies;
+    }
+
+    /// <summary>The UTF-8 text of a JSON string token given as its raw bytes, quotes included; null as in <see cref="StringValue"/>.</summary>
+    private static byte[]? Unescape(ReadOnlySpan<byte> token)
+    {
+        var reader = new Utf8JsonReader(token);
+        reader.Read();
+        return StringValue(ref reader);
+    }
+
+    /// <summary>
+    /// The current string token unescaped to UTF-8, or null when it escapes a lone surrogate (no UTF-8 form): the
+    /// caller then keeps the raw token, which validation rejects and dead-letters rather than failing the batch.
+    /// </summary>
+    private static byte[]? StringValue(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped) return reader.ValueSpan.ToArray();
+        var text = new byte[reader.ValueSpan.Length];
+        try
+        {
+            return text.AsSpan(0, reader.CopyString(text)).ToArray();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static byte[] RawBytes(JsonElement element) => JsonMarshal.GetRawUtf8Value(element).ToArray();

@@ -43,7 +43,9 @@ public static class IngestionSetup
         services.AddSingleton(sp => new IngestPipeline(
             sp.GetRequiredService<DataStore>(),
             new EventValidator(sp.GetRequiredService<IngestSettings>().Validation, sp.GetRequiredService<Pseudonymizer>()),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            new GroupCommitLimits(),
+            sp.GetRequiredService<IngestSettings>().StorageTimeout));
         services.AddSingleton(sp => new CatalogWriter(sp.GetRequiredService<DataStore>().Catalog, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UserErasure(sp.GetRequiredService<DataStore>(), sp.GetRequiredService<Pseudonymizer>(), sp.GetRequiredService<TimeProvider>()));
         return services;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
+using ServerlessReco.Train;
 
 namespace ServerlessReco.Functions.Serve;
 
@@ -12,7 +13,7 @@ namespace ServerlessReco.Functions.Serve;
 /// reports the refusal. Requests read <see cref="Current"/> once and keep that instance, so a swap never
 /// mixes two versions within one answer.
 /// </summary>
-public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServer server, ILogger<ModelWatcher> logger) : BackgroundService
+public sealed class ModelWatcher(DataStore store, ModelPrefetch prefetch, ServeSettings settings, IServer server, ILogger<ModelWatcher> logger) : BackgroundService
 {
     private volatile ServingModel? _current;
     private string? _refusedManifest;
@@ -26,6 +27,9 @@ public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServe
     {
         // Hosted services start before Kestrel binds: leave at once so GET / answers the host's readiness probe.
         await Task.Yield();
+        // Every recommendation reads the events table: open that connection while the model downloads, so the
+        // first shopper after a cold start does not pay for it.
+        _ = WarmEventsTableAsync(stoppingToken);
         using var timer = new PeriodicTimer(settings.ModelPollInterval);
         do
         {
@@ -47,9 +51,23 @@ public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServe
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    private async Task WarmEventsTableAsync(CancellationToken ct)
+    {
+        try
+        {
+            await store.RecentEvents.ReadRecentAsync("warm-up", DateTimeOffset.MinValue, 1, ct);
+        }
+        catch (Exception e)
+        {
+            logger.LogDebug(e, "Warming the events table connection failed; the first request will open it");
+        }
+    }
+
     private async Task PollAsync(CancellationToken ct)
     {
-        var published = await store.Models.ReadCurrentAsync(ct);
+        var prefetchedCurrent = prefetch.TakeCurrent();
+        var prefetchedArtifacts = prefetch.TakeArtifacts();
+        var published = await (prefetchedCurrent ?? store.Models.ReadCurrentAsync(ct));
         LastPollAt = DateTimeOffset.UtcNow;
         if (published is null || published.Version == _current?.Version) return;
         // A refused version is not downloaded again every tick; a new publish (new manifest hash) is.
@@ -60,7 +78,8 @@ public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServe
         ServingModel model;
         try
         {
-            model = ServingModel.Build(await store.Models.LoadAsync(published.Version, ct));
+            var artifacts = prefetchedArtifacts is not null ? await prefetchedArtifacts : null;
+            model = ServingModel.Build(artifacts ?? await store.Models.LoadAsync(published.Version, ct));
         }
         catch (Exception e) when (e is ModelIntegrityException or ArgumentException)
         {
@@ -75,8 +94,8 @@ public sealed class ModelWatcher(DataStore store, ServeSettings settings, IServe
         LastLoadError = null;
         var sinceProcessStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
         logger.LogInformation(
-            "Model loaded: version {Version} ({Users} users, {Items} items, {Factors} factors) in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
-            model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, Stopwatch.GetElapsedTime(started).TotalMilliseconds, sinceProcessStart.TotalMilliseconds);
+            "Model loaded: version {Version} ({Users} users, {Items} items, {Factors} factors, {Kernel} scan) in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
+            model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, QuantizedItemFactors.Kernel, Stopwatch.GetElapsedTime(started).TotalMilliseconds, sinceProcessStart.TotalMilliseconds);
         if (first) PrintDemoRequests();
     }
 

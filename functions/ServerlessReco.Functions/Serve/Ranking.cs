@@ -36,6 +36,29 @@ public sealed record ItemFilter(
 
 public static class Candidates
 {
+    /// <summary>The best <paramref name="count"/> items the filter allows by ALS score for the user vector, best first.</summary>
+    public static List<Candidate> Top(ServingModel model, float[] user, int count, ItemFilter filter)
+    {
+        var indices = ArrayPool<int>.Shared.Rent(count);
+        var scores = ArrayPool<float>.Shared.Rent(count);
+        try
+        {
+            int got = model.QuantizedItemFactors.TopExact(model.Artifacts.ItemFactors, user, count,
+                index => filter.Allows(index, out _, out _), indices, scores);
+            var result = new List<Candidate>(got);
+            for (int j = 0; j < got; j++)
+                // A catalogue change landing mid-request may withdraw an item after it was selected.
+                if (filter.Allows(indices[j], out var item, out var category))
+                    result.Add(new Candidate(indices[j], scores[j], item, category));
+            return result;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(indices);
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
     /// <summary>
     /// The best <paramref name="count"/> items the filter allows, best first. Most top-scored items pass, so it
     /// selects a few more than asked and widens the selection only when filters remove too many.

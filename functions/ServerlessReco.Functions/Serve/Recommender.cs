@@ -28,65 +28,59 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         var events = await ReadEventsAsync(user, ct);
         var history = History.From(events, model, known ? userRow : -1, DateTimeOffset.UtcNow);
 
-        int n = model.ItemCount;
-        var scores = ArrayPool<float>.Shared.Rent(n);
-        try
+        // The user's ALS vector: refreshed with the events the model has not seen, or as trained; none for a
+        // shopper the model does not know and who has no events yet.
+        float[]? vector = null;
+        string strategy;
+        if (history.FoldIn.Count > 0)
         {
-            string strategy;
-            if (history.FoldIn.Count > 0)
-            {
-                Span<float> vector = stackalloc float[model.K];
-                var items = history.FoldIn.Keys.ToArray();
-                var r = history.FoldIn.Values.ToArray();
-                FoldIn.Solve(model.Artifacts.ItemFactors, model.K, model.Gram, known ? model.UserVector(userRow) : [], items, r, model.Alpha, vector);
-                Scoring.ScoreAll(model.Artifacts.ItemFactors, model.K, vector, scores.AsSpan(0, n));
-                strategy = "als+realtime";
-            }
-            else if (known)
-            {
-                Scoring.ScoreAll(model.Artifacts.ItemFactors, model.K, model.UserVector(userRow), scores.AsSpan(0, n));
-                strategy = "als";
-            }
-            else
-            {
-                model.Popularity(request.Market.Code, out _).CopyTo(scores);
-                strategy = "popularity";
-            }
-
-            var filter = new ItemFilter(model, catalog, request.Market.Code, request.Category, request.Exclude,
-                request.IncludePurchased ? [] : history.Purchased, settings.RepeatPurchaseCategories);
-            bool rerank = request.Diversity > 0 || request.CrossCategory;
-            int poolSize = rerank ? request.Count * 5 : request.Count;
-            var pool = Candidates.Top(scores.AsSpan(0, n), poolSize, filter);
-
-            List<Candidate> chosen;
-            if (request.CrossCategory)
-            {
-                var usual = history.Categories(model, catalog);
-                // A shopper with no visible history: their usual categories are what the model ranks first for them.
-                if (usual.Count == 0) usual.UnionWith(pool.Take(3).Select(c => c.Category));
-                int slots = (request.Count + 3) / 4;
-                var fresh = Candidates.Top(scores.AsSpan(0, n), slots, filter with { OnlyOutside = usual });
-                chosen = Reranking.MaximalMarginalRelevance(model, pool, request.Count, 1 - request.Diversity);
-                Reranking.GuaranteeFresh(chosen, pool.Concat(fresh), usual, slots);
-            }
-            else
-            {
-                chosen = request.Diversity > 0 ? Reranking.MaximalMarginalRelevance(model, pool, request.Count, 1 - request.Diversity) : pool;
-            }
-
-            var results = new List<RecommendedItem>(chosen.Count);
-            foreach (var c in chosen)
-            {
-                var reason = strategy == "popularity" ? PopularReason(model, request.Market.Code) : history.Explain(model, c.Index);
-                results.Add(new RecommendedItem(c.Item.Id, c.Score, c.Category, Localization.Title(c.Item, request.Locale), reason));
-            }
-            return new RecommendationsResponse(model.Version, strategy, request.Market.Code, request.Locale, results);
+            vector = new float[model.K];
+            FoldIn.Solve(model.Artifacts.ItemFactors, model.K, model.Gram, known ? model.UserVector(userRow) : [],
+                [.. history.FoldIn.Keys], [.. history.FoldIn.Values], model.Alpha, vector);
+            strategy = "als+realtime";
         }
-        finally
+        else if (known)
         {
-            ArrayPool<float>.Shared.Return(scores);
+            vector = model.UserVector(userRow).ToArray();
+            strategy = "als";
         }
+        else
+        {
+            strategy = "popularity";
+        }
+
+        var filter = new ItemFilter(model, catalog, request.Market.Code, request.Category, request.Exclude,
+            request.IncludePurchased ? [] : history.Purchased, settings.RepeatPurchaseCategories);
+        List<Candidate> Rank(int count, ItemFilter allowed) => vector is null
+            ? Candidates.Top(model.Popularity(request.Market.Code, out _), count, allowed)
+            : Candidates.Top(model, vector, count, allowed);
+
+        bool rerank = request.Diversity > 0 || request.CrossCategory;
+        var pool = Rank(rerank ? request.Count * 5 : request.Count, filter);
+
+        List<Candidate> chosen;
+        if (request.CrossCategory)
+        {
+            var usual = history.Categories(model, catalog);
+            // A shopper with no visible history: their usual categories are what the model ranks first for them.
+            if (usual.Count == 0) usual.UnionWith(pool.Take(3).Select(c => c.Category));
+            int slots = (request.Count + 3) / 4;
+            var fresh = Rank(slots, filter with { OnlyOutside = usual });
+            chosen = Reranking.MaximalMarginalRelevance(model, pool, request.Count, 1 - request.Diversity);
+            Reranking.GuaranteeFresh(chosen, pool.Concat(fresh), usual, slots);
+        }
+        else
+        {
+            chosen = request.Diversity > 0 ? Reranking.MaximalMarginalRelevance(model, pool, request.Count, 1 - request.Diversity) : pool;
+        }
+
+        var results = new List<RecommendedItem>(chosen.Count);
+        foreach (var c in chosen)
+        {
+            var reason = strategy == "popularity" ? PopularReason(model, request.Market.Code) : history.Explain(model, c.Index);
+            results.Add(new RecommendedItem(c.Item.Id, c.Score, c.Category, Localization.Title(c.Item, request.Locale), reason));
+        }
+        return new RecommendationsResponse(model.Version, strategy, request.Market.Code, request.Locale, results);
     }
 
     public PopularResponse Popular(ServingModel model, Market market, string locale, string? category, int count)

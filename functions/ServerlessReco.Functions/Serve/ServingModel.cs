@@ -25,6 +25,7 @@ public sealed class ServingModel
         ItemIndex = IdIndex.Of(artifacts.ItemIds);
         Gram = ImplicitAls.Gram(artifacts.ItemFactors, artifacts.ItemCount, K, Regularization);
         UnitItemFactors = Normalized(artifacts.ItemFactors, artifacts.ItemCount, K);
+        QuantizedItemFactors = QuantizedItemFactors.Build(artifacts.ItemFactors, K);
         if (artifacts.ItemEmbeddings is { } embeddings)
             UnitEmbeddings = Normalized(embeddings, artifacts.ItemCount, artifacts.EmbeddingDimension);
         _popularityRows = IdIndex.Of(artifacts.PopularityMarkets);
@@ -45,6 +46,8 @@ public sealed class ServingModel
     /// <summary>Y^T Y + reg I over the item factors.</summary>
     public float[] Gram { get; }
     public float[] UnitItemFactors { get; }
+    /// <summary>The item factors in int8 for the per-request scan; results are still exact (see the type).</summary>
+    public QuantizedItemFactors QuantizedItemFactors { get; }
     /// <summary>Unit-length content embeddings when the model has them (see <see cref="SimilarItems"/>).</summary>
     public float[]? UnitEmbeddings { get; }
     public string[] Categories { get; }

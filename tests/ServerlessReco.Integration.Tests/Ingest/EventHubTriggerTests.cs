@@ -99,6 +99,39 @@ public class EventHubTriggerTests
     }
 
     [Fact]
+    public async Task Escapes_in_string_encoded_bodies_are_decoded_once_exactly()
+    {
+        var store = TestStorage.NewStore();
+        await using var handler = await RunningHandler.StartAsync(store);
+        // Quotes, backslashes, a slash, non-ASCII and an astral character: escaped once in the body, again in the array string.
+        const string item = "ü \"quoted\" back\\slash / 日本 😀";
+        var body = Event("esc-1", item: item).ToJsonString();
+        Assert.Contains("\\u", body);
+        var response = await handler.Client.PostAsync("/IngestEvents", Json(HostPayload([body], [DateTimeOffset.UtcNow])));
+
+        Assert.Equal(1, (await response.ReadJsonAsync()).GetProperty("ReturnValue").GetProperty("accepted").GetInt32());
+        Assert.Equal(item, Assert.Single(await store.EventLog.ReadDistinctAsync()).Item);
+    }
+
+    [Fact]
+    public async Task Body_string_with_an_escaped_lone_surrogate_is_dead_lettered_and_the_rest_is_stored()
+    {
+        var store = TestStorage.NewStore();
+        await using var handler = await RunningHandler.StartAsync(store);
+        var now = DateTimeOffset.UtcNow;
+        // A body holding a lone surrogate has no UTF-8 form: Json.NET escapes it, and it must not fail the batch.
+        var payload = HostPayload([Event("ok-1").ToJsonString(), "LONE"], [now, now]).Replace("LONE", "\\\\ud800x");
+        var response = await handler.Client.PostAsync("/IngestEvents", Json(payload));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var counts = (await response.ReadJsonAsync()).GetProperty("ReturnValue");
+        Assert.Equal(1, counts.GetProperty("accepted").GetInt32());
+        Assert.Equal(1, counts.GetProperty("rejected").GetInt32());
+        var letter = JsonDocument.Parse((await store.Blobs.GetAsync(Containers.DeadLetter, Assert.Single(await DeadLettersAsync(store))))!.ToString()).RootElement;
+        Assert.Equal("\"\\ud800x\"", letter.GetProperty("raw").GetString());
+    }
+
+    [Fact]
     public async Task Redelivered_batch_is_acknowledged_as_duplicates()
     {
         var store = TestStorage.NewStore();

@@ -1,0 +1,26 @@
+using ServerlessReco.Ingest;
+using ServerlessReco.Storage;
+using Spectre.Console;
+
+namespace ServerlessReco.Jobs.Prune;
+
+/// <summary>
+/// `prune`: retention. Dead letters hold the senders' raw events, raw user ids included, so they are kept only long
+/// enough to fix and replay them; events-table rows are real-time history and the dedup markers of ingestion.
+/// </summary>
+public static class PruneJob
+{
+    public sealed record Report(int DeadLettersDeleted, int DeadLettersUndated, int EventRowsDeleted);
+
+    public static async Task<Report> RunAsync(DataStore store, int deadLetterDays, int eventsDays, TimeProvider time, CancellationToken ct)
+    {
+        if (deadLetterDays < 1 || eventsDays < 1) throw new ArgumentException("Retention is at least one day.");
+        var now = time.GetUtcNow();
+        var (deleted, undated) = await new DeadLetterStore(store.Blobs).DeleteOlderThanAsync(now.AddDays(-deadLetterDays), ct).ConfigureAwait(false);
+        // A directory store has no tables.
+        var rows = store.Tables is null ? 0 : await store.RecentEvents.DeleteOlderThanAsync(now.AddDays(-eventsDays), ct).ConfigureAwait(false);
+        AnsiConsole.MarkupLine($"dead letters older than {deadLetterDays} days: [green]{deleted:N0} deleted[/]{(undated > 0 ? $", {undated:N0} without a date in their path kept" : "")}");
+        AnsiConsole.MarkupLine($"events-table rows older than {eventsDays} days: [green]{rows:N0} deleted[/]");
+        return new Report(deleted, undated, rows);
+    }
+}
