@@ -84,7 +84,7 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
         // The first load gates the first answer with items (cold start).
         logger.LogInformation("Catalogue loaded: {Count} items from the snapshot taken at {TakenAt:O} in {LoadMs:F0} ms ({Bytes} bytes read in {ReadMs:F0} ms), {StartMs:F0} ms after process start",
             snapshot.Items.Count, snapshot.TakenAt, Stopwatch.GetElapsedTime(started).TotalMilliseconds, blob!.ToMemory().Length, read.TotalMilliseconds,
-            MillisecondsSinceProcessStart());
+            ProcessClock.MillisecondsSinceStart());
         await CatchUpAsync(ct).ConfigureAwait(false);
     }
 
@@ -98,7 +98,7 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
         // The first load gates the first answer with items (cold start); a later scan is worth a line too: it is the expensive path.
         logger.LogInformation("Catalogue loaded: {Count} items from the items table ({Reason}) in {LoadMs:F0} ms{After}",
             scan.Items.Count, reason, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            first ? $", {MillisecondsSinceProcessStart():F0} ms after process start" : "");
+            first ? $", {ProcessClock.MillisecondsSinceStart():F0} ms after process start" : "");
     }
 
     private void Install(IReadOnlyList<VersionedItem> items, DateTimeOffset position)
@@ -137,7 +137,4 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
         if (stale.Count > 0)
             logger.LogDebug("Catalogue change feed: {Count} items read again, position {Position:O}", stale.Count, _position);
     }
-
-    private static double MillisecondsSinceProcessStart() =>
-        (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
 }

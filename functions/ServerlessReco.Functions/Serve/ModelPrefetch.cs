@@ -10,20 +10,18 @@ namespace ServerlessReco.Functions.Serve;
 /// </summary>
 public sealed class ModelPrefetch
 {
-    private Task<CurrentModel?>? _current;
-    private Task<ModelArtifacts?>? _artifacts;
+    /// <summary>What was current, and its artifacts (null when nothing was published).</summary>
+    public sealed record Download(Task<CurrentModel?> Current, Task<ModelArtifacts?> Artifacts);
+
+    private Download? _download;
 
     public ModelPrefetch(DataStore store)
     {
         // On the thread pool, so storage client set-up does not hold up the host build either.
         var current = Task.Run(() => store.Models.ReadCurrentAsync());
-        _current = current;
-        _artifacts = Task.Run(async () => await current is { } published ? await store.Models.LoadAsync(published.Version) : null);
+        _download = new Download(current, Task.Run(async () => await current is { } published ? await store.Models.LoadAsync(published.Version) : null));
     }
 
-    /// <summary>What the prefetch found as current (once; null afterwards or when nothing was prefetched).</summary>
-    public Task<CurrentModel?>? TakeCurrent() => Interlocked.Exchange(ref _current, null);
-
-    /// <summary>The prefetched artifacts (once), which belong to the version <see cref="TakeCurrent"/> returned.</summary>
-    public Task<ModelArtifacts?>? TakeArtifacts() => Interlocked.Exchange(ref _artifacts, null);
+    /// <summary>The prefetched download, once; null afterwards.</summary>
+    public Download? Take() => Interlocked.Exchange(ref _download, null);
 }

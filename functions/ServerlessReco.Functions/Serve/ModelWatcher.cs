@@ -65,9 +65,8 @@ public sealed class ModelWatcher(DataStore store, ModelPrefetch prefetch, ServeS
 
     private async Task PollAsync(CancellationToken ct)
     {
-        var prefetchedCurrent = prefetch.TakeCurrent();
-        var prefetchedArtifacts = prefetch.TakeArtifacts();
-        var published = await (prefetchedCurrent ?? store.Models.ReadCurrentAsync(ct));
+        var prefetched = prefetch.Take();
+        var published = await (prefetched?.Current ?? store.Models.ReadCurrentAsync(ct));
         LastPollAt = DateTimeOffset.UtcNow;
         if (published is null || published.Version == _current?.Version) return;
         // A refused version is not downloaded again every tick; a new publish (new manifest hash) is.
@@ -78,7 +77,8 @@ public sealed class ModelWatcher(DataStore store, ModelPrefetch prefetch, ServeS
         ServingModel model;
         try
         {
-            var artifacts = prefetchedArtifacts is not null ? await prefetchedArtifacts : null;
+            // The prefetch loaded what it found current, which is what this poll is installing.
+            var artifacts = prefetched is { } download ? await download.Artifacts : null;
             model = ServingModel.Build(artifacts ?? await store.Models.LoadAsync(published.Version, ct));
         }
         catch (Exception e) when (e is ModelIntegrityException or ArgumentException)
@@ -92,10 +92,9 @@ public sealed class ModelWatcher(DataStore store, ModelPrefetch prefetch, ServeS
         bool first = _current is null;
         _current = model;
         LastLoadError = null;
-        var sinceProcessStart = DateTime.Now - Process.GetCurrentProcess().StartTime;
         logger.LogInformation(
             "Model loaded: version {Version} ({Users} users, {Items} items, {Factors} factors, {Kernel} scan) in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
-            model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, QuantizedItemFactors.Kernel, Stopwatch.GetElapsedTime(started).TotalMilliseconds, sinceProcessStart.TotalMilliseconds);
+            model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, QuantizedItemFactors.Kernel, Stopwatch.GetElapsedTime(started).TotalMilliseconds, ProcessClock.MillisecondsSinceStart());
         if (first) PrintDemoRequests();
     }
 
