@@ -138,12 +138,9 @@ public sealed class RecentEventsTable(TableClient table)
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {user}");
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: ct).ConfigureAwait(false))
             keys.Add(entity.RowKey);
-        foreach (var chunk in keys.Chunk(100))
-        {
-            var actions = chunk.Select(rk => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(user, rk), ETag.All));
-            await table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
-        }
-        return keys.Count;
+        int deleted = 0;
+        foreach (var chunk in keys.Chunk(100)) deleted += await DeleteRowsAsync(user, [.. chunk], ct).ConfigureAwait(false);
+        return deleted;
     }
 
     /// <summary>
