@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -112,24 +113,43 @@ public sealed class QuantizedItemFactors
         Span<short> userWide = stackalloc short[kernel == ScanKernel.Avx2 ? _groups * 16 : 0];
         for (int j = 0; j < userWide.Length; j++) userWide[j] = userCodes[j / 16 * GroupDims + j % GroupDims];
 
-        float halfUserScale = userScale / 2, halfUserL1 = TensorPrimitives.SumOfMagnitudes(user) / 2;
-        Span<int> dots = stackalloc int[BlockItems];
-        Span<float> blockUpper = stackalloc float[BlockItems];
-        int blocks = _scales.Length / BlockItems;
-        for (int b = 0; b < blocks; b++)
+        var terms = new BoundTerms(userScale, TensorPrimitives.SumOfMagnitudes(user) / 2);
+        int blocks = _scales.Length / BlockItems, blockBytes = _groups * BlockItems * GroupDims, b = 0;
+        ref sbyte codes = ref MemoryMarshal.GetArrayDataReference(_codes);
+        if (kernel == ScanKernel.AvxVnni)
         {
-            var codes = _codes.AsSpan(b * _groups * BlockItems * GroupDims, _groups * BlockItems * GroupDims);
+            // Four blocks at a time: four independent chains of multiply-adds keep the unit busy, where one
+            // block's chain would wait on each add's latency.
+            for (; b + 4 <= blocks; b += 4)
+            {
+                DotsVnni4(ref Unsafe.Add(ref codes, b * blockBytes), blockBytes, userGroups, out var d0, out var d1, out var d2, out var d3);
+                Store(upper, b * BlockItems, Bound(d0, b * BlockItems, terms));
+                Store(upper, (b + 1) * BlockItems, Bound(d1, (b + 1) * BlockItems, terms));
+                Store(upper, (b + 2) * BlockItems, Bound(d2, (b + 2) * BlockItems, terms));
+                Store(upper, (b + 3) * BlockItems, Bound(d3, (b + 3) * BlockItems, terms));
+            }
+        }
+        Span<int> scalarDots = stackalloc int[BlockItems];
+        for (; b < blocks; b++)
+        {
+            var block = _codes.AsSpan(b * blockBytes, blockBytes);
+            Vector256<int> dots;
             switch (kernel)
             {
-                case ScanKernel.AvxVnni: DotsVnni(codes, userGroups).CopyTo(dots); break;
-                case ScanKernel.Avx2: DotsAvx2(codes, userWide).CopyTo(dots); break;
-                default: DotsScalar(codes, userCodes, dots); break;
+                case ScanKernel.AvxVnni: dots = DotsVnni(block, userGroups); break;
+                case ScanKernel.Avx2: dots = DotsAvx2(block, userWide); break;
+                default: DotsScalar(block, userCodes, scalarDots); dots = Vector256.Create<int>(scalarDots); break;
             }
-            int first = b * BlockItems;
-            Bound(dots, first, userScale, halfUserScale, halfUserL1, blockUpper);
-            int count = Math.Min(BlockItems, Items - first);
-            blockUpper[..count].CopyTo(upper.Slice(first, count));
+            Store(upper, b * BlockItems, Bound(dots, b * BlockItems, terms));
         }
+    }
+
+    /// <summary>Writes a block's bounds; the last block's padding items have no place in <paramref name="upper"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Store(Span<float> upper, int first, Vector256<float> bounds)
+    {
+        if (first + BlockItems <= Items) bounds.StoreUnsafe(ref MemoryMarshal.GetReference(upper), (nuint)first);
+        else for (int i = 0; first + i < Items; i++) upper[first + i] = bounds[i];
     }
 
     private static Vector256<int> DotsVnni(ReadOnlySpan<sbyte> codes, ReadOnlySpan<uint> userGroups)
@@ -140,6 +160,23 @@ public sealed class QuantizedItemFactors
             acc = AvxVnni.MultiplyWideningAndAdd(acc, Vector256.Create(userGroups[g]).AsByte(),
                 Vector256.LoadUnsafe(ref start, (nuint)(g * BlockItems * GroupDims)));
         return acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotsVnni4(ref sbyte start, int blockBytes, ReadOnlySpan<uint> userGroups,
+        out Vector256<int> a0, out Vector256<int> a1, out Vector256<int> a2, out Vector256<int> a3)
+    {
+        a0 = a1 = a2 = a3 = Vector256<int>.Zero;
+        nuint stride = (nuint)blockBytes;
+        for (int g = 0; g < userGroups.Length; g++)
+        {
+            var u = Vector256.Create(userGroups[g]).AsByte();
+            nuint offset = (nuint)(g * BlockItems * GroupDims);
+            a0 = AvxVnni.MultiplyWideningAndAdd(a0, u, Vector256.LoadUnsafe(ref start, offset));
+            a1 = AvxVnni.MultiplyWideningAndAdd(a1, u, Vector256.LoadUnsafe(ref start, offset + stride));
+            a2 = AvxVnni.MultiplyWideningAndAdd(a2, u, Vector256.LoadUnsafe(ref start, offset + 2 * stride));
+            a3 = AvxVnni.MultiplyWideningAndAdd(a3, u, Vector256.LoadUnsafe(ref start, offset + 3 * stride));
+        }
     }
 
     private static Vector256<int> DotsAvx2(ReadOnlySpan<sbyte> codes, ReadOnlySpan<short> userWide)
@@ -168,15 +205,24 @@ public sealed class QuantizedItemFactors
                     dots[i] += userCodes[g * GroupDims + t] * codes[(g * BlockItems + i) * GroupDims + t];
     }
 
-    private void Bound(ReadOnlySpan<int> dots, int first, float userScale, float halfUserScale, float halfUserL1, Span<float> upper)
+    /// <summary>The user's side of the bound, computed once per scan.</summary>
+    private readonly record struct BoundTerms(float UserScale, float HalfUserL1)
     {
-        var scale = Vector256.Create<float>(_scales.AsSpan(first, BlockItems));
-        var dot = Vector256.ConvertToSingle(Vector256.Create<int>(dots)) - Vector256.Create<float>(_codeSums.AsSpan(first, BlockItems)) * UserOffset;
-        var approx = scale * (dot * userScale);
-        var bound = scale * (Vector256.Create<float>(_codeL1.AsSpan(first, BlockItems)) * halfUserScale + Vector256.Create(halfUserL1));
+        public float HalfUserScale => UserScale / 2;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector256<float> Bound(Vector256<int> dots, int first, BoundTerms terms)
+    {
+        var scale = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_scales), (nuint)first);
+        var codeSums = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_codeSums), (nuint)first);
+        var codeL1 = Vector256.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(_codeL1), (nuint)first);
+        var dot = Vector256.ConvertToSingle(dots) - codeSums * UserOffset;
+        var approx = scale * (dot * terms.UserScale);
+        var bound = scale * (codeL1 * terms.HalfUserScale + Vector256.Create(terms.HalfUserL1));
         // The float arithmetic here and in the exact dot product rounds too: a relative margin far above float
         // epsilon keeps the bound a bound.
-        (approx + bound * 1.001f + Vector256.Abs(approx) * 1e-4f).CopyTo(upper);
+        return approx + bound * 1.001f + Vector256.Abs(approx) * 1e-4f;
     }
 
     /// <summary>
