@@ -145,6 +145,9 @@ public static class ServeBenchmark
 
     private static async Task<ModelArtifacts> EnsureModelAsync(DataStore store, string scenario, TextWriter output, CancellationToken ct)
     {
+        // A deployment provisions every table (infra/main.bicep); without it each request would read a missing
+        // events table, an error answer that a real account never gives.
+        await store.Table("events").CreateIfNotExistsAsync(ct).ConfigureAwait(false);
         if (await store.Models.ReadCurrentAsync(ct).ConfigureAwait(false) is { } current)
             return await store.Models.LoadAsync(current.Version, ct).ConfigureAwait(false);
         output.WriteLine($"preparing the {scenario} model in azurite (once; later runs reuse it)...");
