@@ -74,18 +74,20 @@ public sealed class ModelStore(IBlobStore blobs)
             throw new ModelIntegrityException($"Model version {version}: manifest.json is not valid JSON ({e.Message}).");
         }
 
-        var files = new Dictionary<string, byte[]>();
+        // Downloaded buffers are used as they are: a model is tens of MB, and every copy is memory touched for the
+        // first time, which costs a cold start more than the copying itself.
+        var files = new Dictionary<string, ReadOnlyMemory<byte>>();
         await Parallel.ForEachAsync(manifest.Files, ct, async (entry, token) =>
         {
             var data = await blobs.GetAsync(Containers.Models, $"{version}/{entry.Key}", token).ConfigureAwait(false)
                 ?? throw new ModelIntegrityException($"Model version {version}: {entry.Key} is listed in the manifest but missing.");
-            var bytes = data.ToArray();
-            if (!string.Equals(Sha256(bytes), entry.Value.Sha256, StringComparison.OrdinalIgnoreCase))
+            var bytes = data.ToMemory();
+            if (!string.Equals(Sha256(bytes.Span), entry.Value.Sha256, StringComparison.OrdinalIgnoreCase))
                 throw new ModelIntegrityException($"Model version {version}: {entry.Key} does not match its sha256 in the manifest (corrupt or altered file).");
             lock (files) files[entry.Key] = bytes;
         }).ConfigureAwait(false);
 
-        byte[] Need(string name) => files.TryGetValue(name, out var b) ? b
+        ReadOnlySpan<byte> Need(string name) => files.TryGetValue(name, out var b) ? b.Span
             : throw new ModelIntegrityException($"Model version {version}: the manifest does not list {name}.");
 
         try
@@ -96,7 +98,7 @@ public sealed class ModelStore(IBlobStore blobs)
             var userIds = ReadLines(Need("user_ids.txt"));
             var itemIds = ReadLines(Need("item_ids.txt"));
             var marketIds = ReadLines(Need("popularity_markets.txt"));
-            var categories = files.TryGetValue("item_categories.txt", out var c) ? ReadLines(c) : new string[items];
+            var categories = files.TryGetValue("item_categories.txt", out var c) ? ReadLines(c.Span) : new string[items];
             if (k1 != manifest.Factors || k2 != manifest.Factors) throw new ModelIntegrityException($"Model version {version}: factor matrices have {k1} and {k2} columns, manifest says {manifest.Factors}.");
             if (userIds.Length != users || itemIds.Length != items || popItems != items || marketIds.Length != markets || categories.Length != items)
                 throw new ModelIntegrityException($"Model version {version}: id lists and matrices disagree on their sizes.");
@@ -104,14 +106,14 @@ public sealed class ModelStore(IBlobStore blobs)
             int dimension = 0;
             if (files.TryGetValue("item_embeddings.npy", out var e))
             {
-                (embeddings, int embItems, dimension) = Npy.Read(e, "item_embeddings.npy");
+                (embeddings, int embItems, dimension) = Npy.Read(e.Span, "item_embeddings.npy");
                 if (embItems != items) throw new ModelIntegrityException($"Model version {version}: item_embeddings.npy has {embItems} rows for {items} items.");
             }
             int[] pointers = [], purchased = [];
             if (files.TryGetValue("user_purchases_indptr.npy", out var p) && files.TryGetValue("user_purchases_indices.npy", out var q))
             {
-                pointers = Npy.ReadInt32(p, "user_purchases_indptr.npy");
-                purchased = Npy.ReadInt32(q, "user_purchases_indices.npy");
+                pointers = Npy.ReadInt32(p.Span, "user_purchases_indptr.npy");
+                purchased = Npy.ReadInt32(q.Span, "user_purchases_indices.npy");
                 if (pointers.Length != users + 1 || pointers[0] != 0 || pointers[^1] != purchased.Length || purchased.Any(i => (uint)i >= (uint)items))
                     throw new ModelIntegrityException($"Model version {version}: user_purchases_*.npy is not a CSR matrix of {users} users over {items} items.");
             }
@@ -171,7 +173,7 @@ public sealed class ModelStore(IBlobStore blobs)
 
     private static byte[] Lines(IReadOnlyCollection<string> values) => values.Count == 0 ? [] : Encoding.UTF8.GetBytes(string.Join('\n', values) + "\n");
 
-    private static string[] ReadLines(byte[] bytes)
+    private static string[] ReadLines(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length == 0) return [];
         var text = Encoding.UTF8.GetString(bytes);

@@ -108,9 +108,8 @@ public static class ImplicitAls
     /// G = F^T F + reg I for a row-major rows x k matrix F: the k x k matrix shared by every row solve of a
     /// half-iteration, and by serving's fold-in for a whole model.
     /// </summary>
-    // Parallel.For bodies cannot capture a span, so this entry point copies once; Fit passes its arrays.
-    public static float[] Gram(ReadOnlySpan<float> factors, int rows, int k, float reg) =>
-        Gram(factors.ToArray(), rows, k, reg, Environment.ProcessorCount);
+    public static float[] Gram(float[] factors, int rows, int k, float reg) =>
+        Gram(factors, rows, k, reg, Environment.ProcessorCount);
 
     internal static float[] Gram(float[] factors, int rows, int k, float reg, int threads)
     {

@@ -95,7 +95,7 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
     }
 
     /// <summary>
-    /// Cosine of unit item factors (behaviour: bought together by the same shoppers), blended with the cosine of
+    /// Cosine of item factors (behaviour: bought together by the same shoppers), blended with the cosine of
     /// content embeddings when the model has them (RECO_SIMILAR_CONTENT_WEIGHT). An item nobody interacted with
     /// has only predicted factors, so its look-alikes come from content alone.
     /// </summary>
@@ -107,7 +107,9 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         try
         {
             var span = scores.AsSpan(0, n);
-            Scoring.ScoreAll(model.UnitItemFactors, model.K, model.UnitItemVector(item), span);
+            Scoring.ScoreAll(model.Artifacts.ItemFactors, model.K, model.ItemVector(item), span);
+            TensorPrimitives.Multiply(span, model.InverseNorms, span);
+            TensorPrimitives.Multiply(span, model.InverseNorms[item], span);
             if (model.UnitEmbeddings is { } embeddings && (settings.SimilarContentWeight > 0 || !model.HasInteractions(item)))
             {
                 float w = model.HasInteractions(item) ? settings.SimilarContentWeight : 1f;

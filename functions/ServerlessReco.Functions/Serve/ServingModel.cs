@@ -7,7 +7,7 @@ namespace ServerlessReco.Functions.Serve;
 
 /// <summary>
 /// A loaded model version with everything a request needs precomputed once: id lookups, the Gram matrix for
-/// fold-in, unit-length item factors for cosine, and the popularity row of each market. Immutable, so a
+/// fold-in, inverse item-factor lengths for cosine, and the popularity row of each market. Immutable, so a
 /// request keeps using the instance it started with while a newer one is swapped in.
 /// </summary>
 public sealed class ServingModel
@@ -24,7 +24,7 @@ public sealed class ServingModel
         UserIndex = IdIndex.Of(artifacts.UserIds);
         ItemIndex = IdIndex.Of(artifacts.ItemIds);
         Gram = ImplicitAls.Gram(artifacts.ItemFactors, artifacts.ItemCount, K, Regularization);
-        UnitItemFactors = Normalized(artifacts.ItemFactors, artifacts.ItemCount, K);
+        InverseNorms = InverseRowNorms(artifacts.ItemFactors, artifacts.ItemCount, K);
         QuantizedItemFactors = QuantizedItemFactors.Build(artifacts.ItemFactors, K);
         if (artifacts.ItemEmbeddings is { } embeddings)
             UnitEmbeddings = Normalized(embeddings, artifacts.ItemCount, artifacts.EmbeddingDimension);
@@ -45,7 +45,8 @@ public sealed class ServingModel
     public Dictionary<string, int> ItemIndex { get; }
     /// <summary>Y^T Y + reg I over the item factors.</summary>
     public float[] Gram { get; }
-    public float[] UnitItemFactors { get; }
+    /// <summary>1 / |item factors| per item (0 for a zero row): cosine without a second, normalised copy of the factors.</summary>
+    public float[] InverseNorms { get; }
     /// <summary>The item factors in int8 for the per-request scan; results are still exact (see the type).</summary>
     public QuantizedItemFactors QuantizedItemFactors { get; }
     /// <summary>Unit-length content embeddings when the model has them (see <see cref="SimilarItems"/>).</summary>
@@ -55,7 +56,6 @@ public sealed class ServingModel
     public static ServingModel Build(ModelArtifacts artifacts) => new(artifacts);
 
     public ReadOnlySpan<float> ItemVector(int item) => Artifacts.ItemFactors.AsSpan(item * K, K);
-    public ReadOnlySpan<float> UnitItemVector(int item) => UnitItemFactors.AsSpan(item * K, K);
     public ReadOnlySpan<float> UserVector(int user) => Artifacts.UserFactors.AsSpan(user * K, K);
 
     /// <summary>The market's popularity row (already shrunk toward global by the train job), or the global row.</summary>
@@ -69,12 +69,24 @@ public sealed class ServingModel
     /// <summary>Whether anyone interacted with the item in the training data (global popularity counts every event).</summary>
     public bool HasInteractions(int item) => Artifacts.PopularityRow(0)[item] > 0;
 
-    public float Cosine(int a, int b) => TensorPrimitives.Dot(UnitItemVector(a), UnitItemVector(b));
+    public float Cosine(int a, int b) => TensorPrimitives.Dot(ItemVector(a), ItemVector(b)) * InverseNorms[a] * InverseNorms[b];
 
     private static float Parameter(ModelManifest manifest, string name, float fallback) =>
         manifest.Parameters.TryGetValue(name, out var text) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
             ? value : fallback;
 
+
+    private static float[] InverseRowNorms(float[] matrix, int rows, int cols)
+    {
+        var inverse = new float[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            float norm = TensorPrimitives.Norm(matrix.AsSpan(i * cols, cols));
+            // A zero row (an item the model never learned) stays zero: cosine 0 to everything.
+            inverse[i] = norm > 0 ? 1 / norm : 0;
+        }
+        return inverse;
+    }
 
     private static float[] Normalized(float[] matrix, int rows, int cols)
     {
