@@ -101,5 +101,4 @@ public sealed class TrainingData
         }
         return result;
     }
-
 }

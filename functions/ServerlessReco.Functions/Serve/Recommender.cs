@@ -107,9 +107,11 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         try
         {
             var span = scores.AsSpan(0, n);
-            Scoring.ScoreAll(model.Artifacts.ItemFactors, model.K, model.ItemVector(item), span);
+            // cos(item, j) = (item / |item|) . j / |j|: the query is scaled once, each score by j's inverse length.
+            Span<float> query = stackalloc float[model.K];
+            TensorPrimitives.Multiply(model.ItemVector(item), model.InverseNorms[item], query);
+            Scoring.ScoreAll(model.Artifacts.ItemFactors, model.K, query, span);
             TensorPrimitives.Multiply(span, model.InverseNorms, span);
-            TensorPrimitives.Multiply(span, model.InverseNorms[item], span);
             if (model.UnitEmbeddings is { } embeddings && (settings.SimilarContentWeight > 0 || !model.HasInteractions(item)))
             {
                 float w = model.HasInteractions(item) ? settings.SimilarContentWeight : 1f;

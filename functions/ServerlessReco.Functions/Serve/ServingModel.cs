@@ -75,7 +75,6 @@ public sealed class ServingModel
         manifest.Parameters.TryGetValue(name, out var text) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
             ? value : fallback;
 
-
     private static float[] InverseRowNorms(float[] matrix, int rows, int cols)
     {
         var inverse = new float[rows];

@@ -71,5 +71,4 @@ public sealed class EvaluationSplit
         Array.Fill(test.Values, 1f);
         return new EvaluationSplit { Train = train, TrainEvents = trainEvents, Test = test, Description = description };
     }
-
 }
