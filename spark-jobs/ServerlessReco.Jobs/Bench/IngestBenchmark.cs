@@ -43,7 +43,8 @@ public static class IngestBenchmark
         output.WriteLine($"ingest benchmark: handler in-process on loopback, {Environment.ProcessorCount} cores, load column = 1-minute load average after the scenario");
         output.WriteLine("every event id new; accepted = stored in event log + events table (its row is the dedup marker); batches: sessions of 10 events per shopper;");
         output.WriteLine($"single events: {OpenSessions:N0} shoppers active at once, so concurrent requests come from different shoppers; each scenario on fresh tables and containers");
-        output.WriteLine($"{"scenario",-16} {"clients",7} {"requests",9} {"accepted",9} {"seconds",8} {"events/s",9} {"p50 ms",7} {"p99 ms",7} {"cpu us/ev",9} {"load",5}");
+        output.WriteLine("cpu us/ev: this process (handler and load generator) per accepted event; azurite us/ev: the emulator's process (RECO_AZURITE_PID, set by ./reco)");
+        output.WriteLine($"{"scenario",-16} {"clients",7} {"requests",9} {"accepted",9} {"seconds",8} {"events/s",9} {"p50 ms",7} {"p99 ms",7} {"cpu us/ev",9} {"azurite us/ev",13} {"load",5}");
         int failures = 0;
         foreach (var scenario in Scenarios)
         {
@@ -54,7 +55,7 @@ public static class IngestBenchmark
             var r = await RunScenarioAsync(client, scenario, scenario.Name.Replace(" ", ""), ct);
             failures += r.Failures;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{scenario.Name,-16} {scenario.Concurrency,7} {r.Requests,9:N0} {r.Accepted,9:N0} {r.Seconds,8:F2} {r.Accepted / r.Seconds,9:N0} {r.P50,7:F1} {r.P99,7:F1} {r.CpuMicrosPerEvent,9:F0} {LoadAverage(),5}{(r.Failures > 0 ? $"  ({r.Failures} failed requests)" : "")}"));
+                $"{scenario.Name,-16} {scenario.Concurrency,7} {r.Requests,9:N0} {r.Accepted,9:N0} {r.Seconds,8:F2} {r.Accepted / r.Seconds,9:N0} {r.P50,7:F1} {r.P99,7:F1} {r.CpuMicrosPerEvent,9:F0} {(r.AzuriteMicrosPerEvent is { } a ? a.ToString("F0", CultureInfo.InvariantCulture) : "?"),13} {LoadAverage(),5}{(r.Failures > 0 ? $"  ({r.Failures} failed requests)" : "")}"));
         }
         return failures == 0 ? 0 : 1;
     }
@@ -92,7 +93,23 @@ public static class IngestBenchmark
     /// CPU of this process (handler and load generator together) per accepted event: with the storage emulator
     /// on the same cores, this shows how much of the machine ingestion itself needs.
     /// </param>
-    private sealed record Result(int Requests, long Accepted, double Seconds, double P50, double P99, int Failures, double CpuMicrosPerEvent);
+    /// <param name="AzuriteMicrosPerEvent">The storage emulator's CPU per accepted event; null when its process is not known.</param>
+    private sealed record Result(int Requests, long Accepted, double Seconds, double P50, double P99, int Failures, double CpuMicrosPerEvent, double? AzuriteMicrosPerEvent);
+
+    /// <summary>CPU time used so far by the azurite process named in RECO_AZURITE_PID, if there is one.</summary>
+    private static TimeSpan? AzuriteCpu()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("RECO_AZURITE_PID"), out int pid)) return null;
+        try
+        {
+            using var azurite = Process.GetProcessById(pid);
+            return azurite.TotalProcessorTime;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
 
     private static async Task<Result> RunScenarioAsync(HttpClient client, Scenario scenario, string idPrefix, CancellationToken ct)
     {
@@ -103,6 +120,7 @@ public static class IngestBenchmark
         int next = -1, failures = 0;
         var latencies = new List<double>[scenario.Concurrency];
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var azuriteBefore = AzuriteCpu();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, scenario.Concurrency).Select(async w =>
         {
@@ -122,9 +140,11 @@ public static class IngestBenchmark
         }));
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
+        var azurite = AzuriteCpu() - azuriteBefore;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
-        return new Result(all.Length, accepted, seconds, Percentile(0.50), Percentile(0.99), failures, accepted == 0 ? 0 : cpu / accepted);
+        return new Result(all.Length, accepted, seconds, Percentile(0.50), Percentile(0.99), failures, accepted == 0 ? 0 : cpu / accepted,
+            accepted == 0 || azurite is null ? null : azurite.Value.TotalMicroseconds / accepted);
     }
 
     /// <summary>
