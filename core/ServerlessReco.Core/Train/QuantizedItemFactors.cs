@@ -242,45 +242,50 @@ public sealed class QuantizedItemFactors
         try
         {
             UpperBounds(user, upper);
-            int m = Math.Min(Items, count * 2 + 32), keptCount = 0;
+            int m = Math.Min(Items, count * 2 + 32);
             while (true)
             {
                 var candidates = ArrayPool<int>.Shared.Rent(m);
                 var candidateUpper = ArrayPool<float>.Shared.Rent(m);
-                var kept = ArrayPool<(float Score, int Index)>.Shared.Rent(m);
                 try
                 {
                     int got = TopK.Select(upper.AsSpan(0, Items), m, candidates, candidateUpper);
-                    keptCount = 0;
+                    // The best exact scores so far, in a heap with the count-th best at the root.
+                    int size = 0, passed = 0;
+                    bool settled = got < m || m == Items;
                     for (int j = 0; j < got; j++)
                     {
+                        // Candidates come by falling bound: once a bound is below the count-th exact score, neither
+                        // this candidate nor any later one (nor any item left out) can place.
+                        if (size == count && candidateUpper[j] < scores[0])
+                        {
+                            settled = true;
+                            break;
+                        }
                         int item = candidates[j];
                         if (allow is not null && !allow(item)) continue;
                         float score = TensorPrimitives.Dot(itemFactors.Slice(item * K, K), user);
                         // Skipped exactly as TopK.Select skips them after a float32 scan.
                         if (float.IsNaN(score) || float.IsNegativeInfinity(score)) continue;
-                        kept[keptCount++] = (score, item);
+                        passed++;
+                        if (size < count) TopK.SiftUp(indices, scores, size++, item, score);
+                        else if (TopK.Worse(scores[0], indices[0], score, item)) TopK.SiftDown(indices, scores, size, item, score);
                     }
-                    var best = kept.AsSpan(0, keptCount);
-                    best.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Index.CompareTo(b.Index));
-                    // Every item not selected has an upper bound no higher than the last selected one.
-                    bool settled = got < m || m == Items
-                        || (keptCount >= count && candidateUpper[got - 1] < best[count - 1].Score);
+                    // Every item not selected has a bound no higher than the last candidate's.
+                    settled |= size == count && got > 0 && candidateUpper[got - 1] < scores[0];
                     if (settled)
                     {
-                        int written = Math.Min(count, keptCount);
-                        for (int j = 0; j < written; j++) (scores[j], indices[j]) = best[j];
-                        return written;
+                        TopK.SortHeap(indices, scores, size);
+                        return size;
                     }
+                    // Filters that pass few items need a much wider net: widen by at least the pass rate seen so far.
+                    m = (int)Math.Min(Items, Math.Max(4L * m, 2L * m * count / Math.Max(1, passed)));
                 }
                 finally
                 {
                     ArrayPool<int>.Shared.Return(candidates);
                     ArrayPool<float>.Shared.Return(candidateUpper);
-                    ArrayPool<(float, int)>.Shared.Return(kept);
                 }
-                // Filters that pass few items need a much wider net: widen by at least the pass rate seen so far.
-                m = (int)Math.Min(Items, Math.Max(4L * m, 2L * m * count / Math.Max(1, keptCount)));
             }
         }
         finally

@@ -40,23 +40,29 @@ public static class TopK
         for (; i < scores.Length; i++)
             if (scores[i] > topScores[0]) SiftDown(indices, topScores, count, i, scores[i]);
 
+        SortHeap(indices, topScores, count);
+        return count;
+    }
+
+    /// <summary>Turns a heap of <paramref name="count"/> entries (worst at the root) into a list sorted best first.</summary>
+    internal static void SortHeap(Span<int> indices, Span<float> scores, int count)
+    {
         // Popping the worst into the freed tail slot leaves the spans sorted best first.
         for (int size = count; size > 1; size--)
         {
             int worstIndex = indices[0];
-            float worstScore = topScores[0];
-            SiftDown(indices, topScores, size - 1, indices[size - 1], topScores[size - 1]);
+            float worstScore = scores[0];
+            SiftDown(indices, scores, size - 1, indices[size - 1], scores[size - 1]);
             indices[size - 1] = worstIndex;
-            topScores[size - 1] = worstScore;
+            scores[size - 1] = worstScore;
         }
-        return count;
     }
 
     // Heap order puts the worst entry at the root: lower score, or on equal scores the higher index.
-    private static bool Worse(float scoreA, int indexA, float scoreB, int indexB) =>
+    internal static bool Worse(float scoreA, int indexA, float scoreB, int indexB) =>
         scoreA < scoreB || (scoreA == scoreB && indexA > indexB);
 
-    private static void SiftUp(Span<int> indices, Span<float> scores, int position, int index, float score)
+    internal static void SiftUp(Span<int> indices, Span<float> scores, int position, int index, float score)
     {
         while (position > 0)
         {
@@ -71,7 +77,7 @@ public static class TopK
     }
 
     /// <summary>Replaces the root of a heap of <paramref name="size"/> entries and restores heap order.</summary>
-    private static void SiftDown(Span<int> indices, Span<float> scores, int size, int index, float score)
+    internal static void SiftDown(Span<int> indices, Span<float> scores, int size, int index, float score)
     {
         int position = 0;
         while (true)
