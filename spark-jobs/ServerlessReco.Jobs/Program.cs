@@ -187,8 +187,9 @@ benchServe.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(),
     parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20), Console.Out, ct));
 bench.Subcommands.Add(benchServe);
 
-var benchIngest = new Command("ingest", "Events/s accepted end to end (HTTP batches of 1, 100, 500 and Event Hubs payloads) into azurite");
-benchIngest.SetAction((parse, ct) => IngestBenchmark.RunAsync(StorageConnection(), Console.Out, ct));
+var ingestOnly = new Option<string[]>("--only") { AllowMultipleArgumentsPerToken = true, Description = "run only the scenarios named, e.g. http-1-64 eventhub-500-8 (path-batch-clients)" };
+var benchIngest = new Command("ingest", "Events/s accepted end to end (HTTP batches of 1, 100, 500 and Event Hubs payloads) into azurite") { handlerCommand, ingestOnly };
+benchIngest.SetAction((parse, ct) => IngestBenchmark.RunAsync(StorageConnection(), parse.GetValue(handlerCommand)!, parse.GetValue(ingestOnly) ?? [], Console.Out, ct));
 bench.Subcommands.Add(benchIngest);
 
 var benchFixtures = new Option<string>("--fixtures") { DefaultValueFactory = _ => Path.Combine("tests", "fixtures"), Description = "folder with encoders/ and catalog-multilingual.tsv" };

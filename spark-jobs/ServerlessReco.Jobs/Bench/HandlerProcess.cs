@@ -24,6 +24,19 @@ public sealed class HandlerProcess : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>The loopback address the handler listens on.</summary>
+    public Uri Address => Client.BaseAddress!;
+
+    /// <summary>CPU the handler process has used so far.</summary>
+    public TimeSpan Cpu
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <param name="command">the handler: a path to reco-handler.dll (run with dotnet) or to the Native AOT executable</param>
     public static Task<HandlerProcess> StartAsync(string command, string connectionString, string prefix, CancellationToken ct)
     {
@@ -67,6 +80,27 @@ public sealed class HandlerProcess : IAsyncDisposable
             await Task.Delay(5, ct).ConfigureAwait(false);
         }
         throw new TimeoutException($"No 200 from {path} within 60 s.");
+    }
+
+    /// <summary>Polls the custom-handler readiness path `GET /` until it answers 200.</summary>
+    public async Task WaitReadyAsync(CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"The handler exited with code {_process.ExitCode}.");
+            try
+            {
+                using var response = await Client.GetAsync("/", ct).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(5, ct).ConfigureAwait(false);
+        }
+        throw new TimeoutException("The handler did not answer GET / within 60 s.");
     }
 
     private static int FreePort()

@@ -2,19 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using ServerlessReco.Functions;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Jobs.Bench;
 
 /// <summary>
 /// `bench ingest`: events/s accepted end to end (HTTP in, event log + events table written to
-/// real storage, answer parsed) by the function app's handler running in-process on a loopback socket.
+/// real storage, answer parsed) by the function app's handler, its own process as the Functions host starts it, on a loopback socket.
 /// Every event id is new, so every event does the full write path; each scenario runs for a bounded number of events
 /// or seconds. Each scenario gets a handler on fresh containers and tables (its own storage prefix): azurite's
 /// in-memory tables slow down as they grow, and scenarios run late would otherwise pay for those run before.
@@ -25,76 +19,78 @@ public static class IngestBenchmark
     /// <summary>Shoppers active at once in single-event scenarios: concurrent requests come from different shoppers.</summary>
     private const int OpenSessions = 1_000;
 
-    private sealed record Scenario(string Name, string Path, int BatchSize, int Concurrency, int MaxEvents, TimeSpan MaxTime, bool EventHub);
+    private sealed record Scenario(string Name, string Path, int BatchSize, int Concurrency, int MaxEvents, TimeSpan MaxTime, bool EventHub)
+    {
+        /// <summary>The name `--only` takes: http-1-64, eventhub-500-8.</summary>
+        public string Key => $"{(EventHub ? "eventhub" : "http")}-{BatchSize}-{Concurrency}";
+    }
 
     private static readonly Scenario[] Scenarios =
     [
         new("http  batch   1", "/api/events", 1, 8, 5_000, TimeSpan.FromSeconds(10), false),
         // A storefront's shoppers each sending their own events as they happen.
         new("http  batch   1", "/api/events", 1, 64, 60_000, TimeSpan.FromSeconds(15), false),
+        new("http  batch   1", "/api/events", 1, 256, 100_000, TimeSpan.FromSeconds(15), false),
         new("http  batch 100", "/api/events", 100, 8, 60_000, TimeSpan.FromSeconds(15), false),
         new("http  batch 500", "/api/events", 500, 8, 100_000, TimeSpan.FromSeconds(15), false),
         new("eventhub    100", "/IngestEvents", 100, 8, 60_000, TimeSpan.FromSeconds(15), true),
         new("eventhub    500", "/IngestEvents", 500, 8, 100_000, TimeSpan.FromSeconds(15), true),
     ];
 
-    public static async Task<int> RunAsync(string connectionString, TextWriter output, CancellationToken ct)
+    /// <param name="only">Scenario keys to run (<see cref="Scenario.Key"/>); empty runs all.</param>
+    /// <param name="handlerCommand">reco-handler.dll (JIT) or the Native AOT executable, started as its own process per scenario.</param>
+    public static async Task<int> RunAsync(string connectionString, string handlerCommand, IReadOnlyCollection<string> only, TextWriter output, CancellationToken ct)
     {
-        output.WriteLine($"ingest benchmark: handler in-process on loopback, {Environment.ProcessorCount} cores, load column = 1-minute load average after the scenario");
+        var unknown = only.Except(Scenarios.Select(s => s.Key)).ToList();
+        if (unknown.Count > 0)
+        {
+            output.WriteLine($"unknown scenario {string.Join(", ", unknown)}; known: {string.Join(", ", Scenarios.Select(s => s.Key))}");
+            return 2;
+        }
+        output.WriteLine($"ingest benchmark: handler process on loopback, {Environment.ProcessorCount} cores, load column = 1-minute load average after the scenario");
         output.WriteLine("every event id new; accepted = stored in event log + events table (its row is the dedup marker); batches: sessions of 10 events per shopper;");
         output.WriteLine($"single events: {OpenSessions:N0} shoppers active at once, so concurrent requests come from different shoppers; each scenario on fresh tables and containers");
-        output.WriteLine("cpu us/ev: this process (handler and load generator) per accepted event; azurite us/ev: the emulator's process (RECO_AZURITE_PID, set by ./reco)");
-        output.WriteLine($"{"scenario",-16} {"clients",7} {"requests",9} {"accepted",9} {"seconds",8} {"events/s",9} {"p50 ms",7} {"p99 ms",7} {"cpu us/ev",9} {"azurite us/ev",13} {"load",5}");
+        output.WriteLine($"CPU us per accepted event of each process: handler ({handlerCommand}), load generator (this process), azurite (RECO_AZURITE_PID, set by ./reco)");
+        output.WriteLine($"{"scenario",-16} {"clients",7} {"requests",9} {"accepted",9} {"seconds",8} {"events/s",9} {"p50 ms",7} {"p99 ms",7} {"handler",7} {"loadgen",7} {"azurite",7} {"load",5}");
         int failures = 0;
-        foreach (var scenario in Scenarios)
+        foreach (var scenario in Scenarios.Where(s => only.Count == 0 || only.Contains(s.Key)))
         {
-            await using var handler = await StartHandlerAsync(connectionString, ct);
+            var prefix = "bench" + Guid.NewGuid().ToString("N")[..8];
+            await ProvisionAsync(DataStore.FromConnectionString(connectionString, prefix), ct);
+            await using var handler = await HandlerProcess.StartAsync(handlerCommand, connectionString, prefix, ct);
+            await handler.WaitReadyAsync(ct);
             using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = scenario.Concurrency * 2 }) { BaseAddress = handler.Address, Timeout = TimeSpan.FromMinutes(2) };
             // Warm-up: JIT, connection pool, this store's tables and containers created.
-            await RunScenarioAsync(client, scenario with { BatchSize = 100, MaxEvents = 2_000 }, "warm" + scenario.Name.Replace(" ", ""), ct);
-            var r = await RunScenarioAsync(client, scenario, scenario.Name.Replace(" ", ""), ct);
+            await RunScenarioAsync(client, handler, scenario with { BatchSize = 100, MaxEvents = 2_000 }, "warm" + scenario.Name.Replace(" ", ""), ct);
+            var r = await RunScenarioAsync(client, handler, scenario, scenario.Name.Replace(" ", ""), ct);
             failures += r.Failures;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{scenario.Name,-16} {scenario.Concurrency,7} {r.Requests,9:N0} {r.Accepted,9:N0} {r.Seconds,8:F2} {r.Accepted / r.Seconds,9:N0} {r.P50,7:F1} {r.P99,7:F1} {r.CpuMicrosPerEvent,9:F0} {(r.AzuriteMicrosPerEvent is { } a ? a.ToString("F0", CultureInfo.InvariantCulture) : "?"),13} {LoadAverage(),5}{(r.Failures > 0 ? $"  ({r.Failures} failed requests)" : "")}"));
+                $"{scenario.Name,-16} {scenario.Concurrency,7} {r.Requests,9:N0} {r.Accepted,9:N0} {r.Seconds,8:F2} {r.Accepted / r.Seconds,9:N0} {r.P50,7:F1} {r.P99,7:F1} {r.HandlerMicrosPerEvent,7:F0} {r.LoadMicrosPerEvent,7:F0} {(r.AzuriteMicrosPerEvent is { } a ? a.ToString("F0", CultureInfo.InvariantCulture) : "?"),7} {LoadAverage(),5}{(r.Failures > 0 ? $"  ({r.Failures} failed requests)" : "")}"));
         }
         return failures == 0 ? 0 : 1;
     }
 
-    /// <summary>The handler on a loopback socket with its own storage prefix; disposing stops it.</summary>
-    private sealed class Handler(WebApplication app, Uri address) : IAsyncDisposable
+    /// <summary>
+    /// The tables a deployment provisions (infra/main.bicep), as there: the Native AOT handler cannot create tables
+    /// (Azure.Data.Tables serialises the create request by reflection).
+    /// </summary>
+    private static async Task ProvisionAsync(DataStore store, CancellationToken ct)
     {
-        public Uri Address => address;
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-        }
-    }
-
-    private static async Task<Handler> StartHandlerAsync(string connectionString, CancellationToken ct)
-    {
-        var app = HandlerApp.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            [DataStore.ConnectionStringVariable] = connectionString,
-            [DataStore.PrefixVariable] = "bench" + Guid.NewGuid().ToString("N")[..8],
-            // Per-request information logs would measure the console, not ingestion.
-            ["Logging:LogLevel:Default"] = "Warning",
-        }));
-        await app.StartAsync(ct);
-        return new Handler(app, new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()));
+        foreach (var table in (string[])["items", "catalogchanges", "events", "translations"])
+            await store.Table(table).CreateIfNotExistsAsync(ct);
     }
 
     /// <summary>The one-minute load average, so that each figure says how busy the shared machine was.</summary>
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
-    /// <param name="CpuMicrosPerEvent">
-    /// CPU of this process (handler and load generator together) per accepted event: with the storage emulator
-    /// on the same cores, this shows how much of the machine ingestion itself needs.
+    /// <param name="HandlerMicrosPerEvent">
+    /// The handler process's CPU per accepted event: with the load generator and the storage emulator on the same
+    /// cores, this shows how much of the machine ingestion itself needs.
     /// </param>
+    /// <param name="LoadMicrosPerEvent">This process's CPU (the load generator) per accepted event.</param>
     /// <param name="AzuriteMicrosPerEvent">The storage emulator's CPU per accepted event; null when its process is not known.</param>
-    private sealed record Result(int Requests, long Accepted, double Seconds, double P50, double P99, int Failures, double CpuMicrosPerEvent, double? AzuriteMicrosPerEvent);
+    private sealed record Result(int Requests, long Accepted, double Seconds, double P50, double P99, int Failures, double HandlerMicrosPerEvent, double LoadMicrosPerEvent, double? AzuriteMicrosPerEvent);
 
     /// <summary>CPU time used so far by the azurite process named in RECO_AZURITE_PID, if there is one.</summary>
     private static TimeSpan? AzuriteCpu()
@@ -111,7 +107,7 @@ public static class IngestBenchmark
         }
     }
 
-    private static async Task<Result> RunScenarioAsync(HttpClient client, Scenario scenario, string idPrefix, CancellationToken ct)
+    private static async Task<Result> RunScenarioAsync(HttpClient client, HandlerProcess handler, Scenario scenario, string idPrefix, CancellationToken ct)
     {
         var requests = scenario.MaxEvents / scenario.BatchSize;
         // Bodies are built before the clock starts: the benchmark measures the server, not the client's JSON.
@@ -120,6 +116,7 @@ public static class IngestBenchmark
         int next = -1, failures = 0;
         var latencies = new List<double>[scenario.Concurrency];
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var handlerBefore = handler.Cpu;
         var azuriteBefore = AzuriteCpu();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, scenario.Concurrency).Select(async w =>
@@ -140,10 +137,11 @@ public static class IngestBenchmark
         }));
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
+        var handlerCpu = (handler.Cpu - handlerBefore).TotalMicroseconds;
         var azurite = AzuriteCpu() - azuriteBefore;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
-        return new Result(all.Length, accepted, seconds, Percentile(0.50), Percentile(0.99), failures, accepted == 0 ? 0 : cpu / accepted,
+        return new Result(all.Length, accepted, seconds, Percentile(0.50), Percentile(0.99), failures, accepted == 0 ? 0 : handlerCpu / accepted, accepted == 0 ? 0 : cpu / accepted,
             accepted == 0 || azurite is null ? null : azurite.Value.TotalMicroseconds / accepted);
     }
 
