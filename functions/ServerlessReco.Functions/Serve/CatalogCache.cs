@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using ServerlessReco.Catalog;
 using ServerlessReco.Domain;
 using ServerlessReco.Storage;
@@ -19,6 +20,13 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
     private readonly record struct Entry(CatalogItem Item, ulong? Version);
 
     private volatile ConcurrentDictionary<string, Entry> _items = new(StringComparer.Ordinal);
+    // Per live model, its items' catalogue entries by model item index: the ranking loop tests candidates by index,
+    // and a string-keyed lookup per candidate was a tenth of a request's CPU. A model no longer referenced drops
+    // out with its array.
+    private readonly ConditionalWeakTable<ServingModel, CatalogItem?[]> _byModelIndex = new();
+    // Serialises writers (own writes, feed catch-up, full loads) with one another and with building an index, so
+    // no write is lost between reading the dictionary and publishing an index built from it. Readers take no lock.
+    private readonly Lock _writes = new();
     // Written only by the one refresh loop (UpdateAsync is never run twice at once).
     private DateTimeOffset _position;
     private DateTimeOffset _lastFullRead;
@@ -37,13 +45,43 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
     }
 
     /// <summary>
+    /// The catalogue entry of each of the model's items, by model item index (null: not in the catalogue), kept
+    /// current by every later catalogue change. Built on first use per model (one dictionary lookup per item).
+    /// </summary>
+    public CatalogItem?[] ItemsOf(ServingModel model)
+    {
+        if (_byModelIndex.TryGetValue(model, out var items)) return items;
+        lock (_writes) return _byModelIndex.GetValue(model, m => Resolve(m, _items, new CatalogItem?[m.ItemCount]));
+    }
+
+    private static CatalogItem?[] Resolve(ServingModel model, ConcurrentDictionary<string, Entry> entries, CatalogItem?[] items)
+    {
+        var ids = model.Artifacts.ItemIds;
+        for (int i = 0; i < ids.Length; i++) items[i] = entries.TryGetValue(ids[i], out var entry) ? entry.Item : null;
+        return items;
+    }
+
+    /// <summary>Sets (or with null removes) one entry in the dictionary and in every model's index; callers hold <see cref="_writes"/>.</summary>
+    private void Set(ConcurrentDictionary<string, Entry> entries, string id, Entry? entry)
+    {
+        if (entry is { } e) entries[id] = e;
+        else entries.TryRemove(id, out _);
+        if (!ReferenceEquals(entries, _items)) return;
+        foreach (var (model, items) in _byModelIndex)
+            if (model.ItemIndex.TryGetValue(id, out int index)) items[index] = entry?.Item;
+    }
+
+    /// <summary>
     /// Applies items just written to the table by this instance. Their version is unknown here, so the feed rows
     /// of these writes make the next poll read them back once; that read also repairs a poll that raced with this.
     /// </summary>
     public void Apply(IReadOnlyList<CatalogItem> items)
     {
-        var current = _items;
-        foreach (var item in items) current[item.Id] = new Entry(item, null);
+        lock (_writes)
+        {
+            var current = _items;
+            foreach (var item in items) Set(current, item.Id, new Entry(item, null));
+        }
     }
 
     /// <summary>The first call loads the catalogue; later ones bring it up to date.</summary>
@@ -105,7 +143,11 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
     {
         var all = new ConcurrentDictionary<string, Entry>(Environment.ProcessorCount, items.Count, StringComparer.Ordinal);
         foreach (var (item, version) in items) all[item.Id] = new Entry(item, version);
-        _items = all;
+        lock (_writes)
+        {
+            _items = all;
+            foreach (var (model, byIndex) in _byModelIndex) Resolve(model, all, byIndex);
+        }
         _position = position;
         _lastFullRead = time.GetUtcNow();
         LoadedAt = _lastFullRead;
@@ -129,8 +171,8 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
         }
         await Parallel.ForEachAsync(stale, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (id, token) =>
         {
-            if (await store.ItemTable.GetVersionedAsync(id, token).ConfigureAwait(false) is { } read) current[id] = new Entry(read.Item, read.Version);
-            else current.TryRemove(id, out _);
+            var read = await store.ItemTable.GetVersionedAsync(id, token).ConfigureAwait(false);
+            lock (_writes) Set(current, id, read is { } found ? new Entry(found.Item, found.Version) : null);
         }).ConfigureAwait(false);
         _position = batch.NextPosition;
         LoadedAt = time.GetUtcNow();

@@ -11,19 +11,23 @@ public sealed record ItemFilter(
     ServingModel Model, CatalogCache Catalog, string Market, string? Category, HashSet<string> Exclude,
     HashSet<string> Purchased, HashSet<string> RepeatPurchaseCategories)
 {
+    private readonly CatalogItem?[] _items = Catalog.ItemsOf(Model);
+
     /// <summary>When set, only items outside these categories pass (cross-category slots).</summary>
     public HashSet<string>? OnlyOutside { get; init; }
 
     public bool Allows(int index, out CatalogItem item, out string category)
     {
         category = "";
+        item = _items[index]!;
+        if (item is null || !item.InStock || !SoldIn(item, Market)) return false;
         var id = Model.Artifacts.ItemIds[index];
-        if (!Catalog.TryGet(id, out item) || !item.InStock || !SoldIn(item, Market) || Exclude.Contains(id)) return false;
+        if (Exclude.Count > 0 && Exclude.Contains(id)) return false;
         category = item.Category.Length > 0 ? item.Category : Model.Categories[index] ?? "";
         if (Category is not null && !string.Equals(category, Category, StringComparison.OrdinalIgnoreCase)) return false;
         if (OnlyOutside is not null && OnlyOutside.Contains(category)) return false;
         // Bought items are not offered again, except in categories configured as repeat purchases (consumables).
-        return !Purchased.Contains(id) || RepeatPurchaseCategories.Contains(category);
+        return Purchased.Count == 0 || !Purchased.Contains(id) || RepeatPurchaseCategories.Contains(category);
     }
 
     private static bool SoldIn(CatalogItem item, string market)

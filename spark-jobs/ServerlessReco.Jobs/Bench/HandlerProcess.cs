@@ -82,6 +82,21 @@ public sealed class HandlerProcess : IAsyncDisposable
         throw new TimeoutException($"No 200 from {path} within 60 s.");
     }
 
+    /// <summary>CPU time used so far by the azurite process named in RECO_AZURITE_PID (set by ./reco bench), if there is one.</summary>
+    public static TimeSpan? AzuriteCpu()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("RECO_AZURITE_PID"), out int pid)) return null;
+        try
+        {
+            using var azurite = Process.GetProcessById(pid);
+            return azurite.TotalProcessorTime;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Polls the custom-handler readiness path `GET /` until it answers 200.</summary>
     public async Task WaitReadyAsync(CancellationToken ct)
     {

@@ -59,10 +59,9 @@ public static class IngestBenchmark
             await ProvisionAsync(DataStore.FromConnectionString(connectionString, prefix), ct);
             await using var handler = await HandlerProcess.StartAsync(handlerCommand, connectionString, prefix, ct);
             await handler.WaitReadyAsync(ct);
-            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = scenario.Concurrency * 2 }) { BaseAddress = handler.Address, Timeout = TimeSpan.FromMinutes(2) };
             // Warm-up: JIT, connection pool, this store's tables and containers created.
-            await RunScenarioAsync(client, handler, scenario with { BatchSize = 100, MaxEvents = 2_000 }, "warm" + scenario.Name.Replace(" ", ""), ct);
-            var r = await RunScenarioAsync(client, handler, scenario, scenario.Name.Replace(" ", ""), ct);
+            await RunScenarioAsync(handler, scenario with { BatchSize = 100, MaxEvents = 2_000 }, "warm" + scenario.Name.Replace(" ", ""), ct);
+            var r = await RunScenarioAsync(handler, scenario, scenario.Name.Replace(" ", ""), ct);
             failures += r.Failures;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{scenario.Name,-16} {scenario.Concurrency,7} {r.Requests,9:N0} {r.Accepted,9:N0} {r.Seconds,8:F2} {r.Accepted / r.Seconds,9:N0} {r.P50,7:F1} {r.P99,7:F1} {r.HandlerMicrosPerEvent,7:F0} {r.LoadMicrosPerEvent,7:F0} {(r.AzuriteMicrosPerEvent is { } a ? a.ToString("F0", CultureInfo.InvariantCulture) : "?"),7} {LoadAverage(),5}{(r.Failures > 0 ? $"  ({r.Failures} failed requests)" : "")}"));
@@ -92,45 +91,31 @@ public static class IngestBenchmark
     /// <param name="AzuriteMicrosPerEvent">The storage emulator's CPU per accepted event; null when its process is not known.</param>
     private sealed record Result(int Requests, long Accepted, double Seconds, double P50, double P99, int Failures, double HandlerMicrosPerEvent, double LoadMicrosPerEvent, double? AzuriteMicrosPerEvent);
 
-    /// <summary>CPU time used so far by the azurite process named in RECO_AZURITE_PID, if there is one.</summary>
-    private static TimeSpan? AzuriteCpu()
-    {
-        if (!int.TryParse(Environment.GetEnvironmentVariable("RECO_AZURITE_PID"), out int pid)) return null;
-        try
-        {
-            using var azurite = Process.GetProcessById(pid);
-            return azurite.TotalProcessorTime;
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
-    }
-
-    private static async Task<Result> RunScenarioAsync(HttpClient client, HandlerProcess handler, Scenario scenario, string idPrefix, CancellationToken ct)
+    private static async Task<Result> RunScenarioAsync(HandlerProcess handler, Scenario scenario, string idPrefix, CancellationToken ct)
     {
         var requests = scenario.MaxEvents / scenario.BatchSize;
-        // Bodies are built before the clock starts: the benchmark measures the server, not the client's JSON.
-        var bodies = Enumerable.Range(0, requests).Select(r => Body(scenario, idPrefix, r)).ToArray();
+        // Requests are built before the clock starts: the benchmark measures the server, not the client's JSON.
+        var bodies = Enumerable.Range(0, requests).Select(r => LoopbackHttpConnection.PostJson(handler.Address, scenario.Path, Body(scenario, idPrefix, r))).ToArray();
+        var connections = await Task.WhenAll(Enumerable.Range(0, scenario.Concurrency).Select(_ => LoopbackHttpConnection.OpenAsync(handler.Address, ct)));
         long accepted = 0;
         int next = -1, failures = 0;
         var latencies = new List<double>[scenario.Concurrency];
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var handlerBefore = handler.Cpu;
-        var azuriteBefore = AzuriteCpu();
+        var azuriteBefore = HandlerProcess.AzuriteCpu();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, scenario.Concurrency).Select(async w =>
         {
             latencies[w] = [];
+            using var connection = connections[w];
             int r;
             while ((r = Interlocked.Increment(ref next)) < requests && clock.Elapsed < scenario.MaxTime)
             {
                 var started = Stopwatch.GetTimestamp();
-                using var response = await client.PostAsync(scenario.Path, new ByteArrayContent(bodies[r]) { Headers = { ContentType = new("application/json") } }, ct);
-                var text = await response.Content.ReadAsByteArrayAsync(ct);
+                var response = await connection.SendAsync(bodies[r], ct);
                 latencies[w].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                if (!response.IsSuccessStatusCode) { Interlocked.Increment(ref failures); continue; }
-                using var answer = JsonDocument.Parse(text);
+                if (response.Status is < 200 or > 299) { Interlocked.Increment(ref failures); continue; }
+                using var answer = JsonDocument.Parse(response.Body);
                 var counts = scenario.EventHub ? answer.RootElement.GetProperty("ReturnValue") : answer.RootElement;
                 Interlocked.Add(ref accepted, counts.GetProperty("accepted").GetInt32());
             }
@@ -138,7 +123,7 @@ public static class IngestBenchmark
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMicroseconds;
         var handlerCpu = (handler.Cpu - handlerBefore).TotalMicroseconds;
-        var azurite = AzuriteCpu() - azuriteBefore;
+        var azurite = HandlerProcess.AzuriteCpu() - azuriteBefore;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
         return new Result(all.Length, accepted, seconds, Percentile(0.50), Percentile(0.99), failures, accepted == 0 ? 0 : handlerCpu / accepted, accepted == 0 ? 0 : cpu / accepted,

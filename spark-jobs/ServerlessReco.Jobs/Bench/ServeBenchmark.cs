@@ -46,16 +46,19 @@ public static class ServeBenchmark
         await using (var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, prefix, ct).ConfigureAwait(false))
         {
             await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", ct).ConfigureAwait(false);
-            await LoadAsync(handler.Client, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
-            output.WriteLine("clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | ok | failed | strategies");
+            await LoadAsync(handler.Address, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
+            output.WriteLine("clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | azurite us/req | loadgen us/req | ok | failed | strategies");
             foreach (int clients in options.ConcurrencyLevels)
             {
                 var result = new LoadResult();
+                var (handlerBefore, azuriteBefore, loadBefore) = (handler.Cpu, HandlerProcess.AzuriteCpu(), Process.GetCurrentProcess().TotalProcessorTime);
                 var clock = Stopwatch.StartNew();
-                await LoadAsync(handler.Client, users, options with { Concurrency = clients }, result, ct).ConfigureAwait(false);
+                await LoadAsync(handler.Address, users, options with { Concurrency = clients }, result, ct).ConfigureAwait(false);
                 double seconds = clock.Elapsed.TotalSeconds;
+                string PerRequest(TimeSpan? cpu) => cpu is { } c && result.Ok > 0 ? (c.TotalMicroseconds / result.Ok).ToString("F0", CultureInfo.InvariantCulture) : "?";
+                var cpuColumns = $"{PerRequest(handler.Cpu - handlerBefore),14} | {PerRequest(HandlerProcess.AzuriteCpu() - azuriteBefore),14} | {PerRequest(Process.GetCurrentProcess().TotalProcessorTime - loadBefore),14}";
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{clients,7} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {result.Ok:N0} | {result.Failed:N0} | {string.Join(", ", result.Strategies.Select(kv => $"{kv.Key} {kv.Value:N0}"))}"));
+                    $"{clients,7} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {cpuColumns} | {result.Ok:N0} | {result.Failed:N0} | {string.Join(", ", result.Strategies.Select(kv => $"{kv.Key} {kv.Value:N0}"))}"));
             }
             output.WriteLine($"each level runs {options.Duration.TotalSeconds:F0} s, closed loop over loopback; server = the handler's Server-Timing, client includes the load generator sharing the cores");
         }
@@ -71,28 +74,31 @@ public static class ServeBenchmark
         public readonly Dictionary<string, long> Strategies = [];
     }
 
-    private static async Task LoadAsync(HttpClient client, List<(string User, string Market)> users, Options options, LoadResult? result, CancellationToken ct)
+    private static async Task LoadAsync(Uri address, List<(string User, string Market)> users, Options options, LoadResult? result, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + options.Duration;
         var workers = Enumerable.Range(0, options.Concurrency).Select(async worker =>
         {
             var random = new Random(worker);
+            // Requests prepared up front: the load generator shares the cores with what it measures.
+            var requests = users.Select(u => LoopbackHttpConnection.Get(address, $"/api/recommendations/{Uri.EscapeDataString(u.User)}?market={u.Market}&count={options.Count}")).ToArray();
+            using var connection = await LoopbackHttpConnection.OpenAsync(address, ct).ConfigureAwait(false);
             var client_ = new List<double>();
             var server_ = new List<double>();
             var strategies = new Dictionary<string, long>();
             long ok = 0, failed = 0;
             while (DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
             {
-                var (user, market) = users[random.Next(users.Count)];
+                var request = requests[random.Next(requests.Length)];
                 long start = Stopwatch.GetTimestamp();
-                using var response = await client.GetAsync($"/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count={options.Count}", HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-                var body = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                var response = await connection.SendAsync(request, ct).ConfigureAwait(false);
                 double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                var body = response.Body.Span;
                 // An answer without items is a failure too: it would flatter latency.
-                if (response.StatusCode != HttpStatusCode.OK || body.AsSpan().IndexOf("\"items\":[]"u8) >= 0) { failed++; continue; }
+                if (response.Status != (int)HttpStatusCode.OK || body.IndexOf("\"items\":[]"u8) >= 0) { failed++; continue; }
                 ok++;
                 client_.Add(ms);
-                if (ServerMilliseconds(response) is { } s) server_.Add(s);
+                if (response.ServerMilliseconds is { } s) server_.Add(s);
                 var strategy = StrategyOf(body);
                 strategies[strategy] = strategies.GetValueOrDefault(strategy) + 1;
             }
@@ -109,27 +115,14 @@ public static class ServeBenchmark
         await Task.WhenAll(workers).ConfigureAwait(false);
     }
 
-    private static string StrategyOf(byte[] body)
+    private static string StrategyOf(ReadOnlySpan<byte> span)
     {
-        var span = body.AsSpan();
         var key = "\"strategy\":\""u8;
         int at = span.IndexOf(key);
         if (at < 0) return "?";
         var rest = span[(at + key.Length)..];
         int end = rest.IndexOf((byte)'"');
         return end < 0 ? "?" : System.Text.Encoding.UTF8.GetString(rest[..end]);
-    }
-
-    /// <summary>Server-Timing: app;dur=1.23</summary>
-    private static double? ServerMilliseconds(HttpResponseMessage response)
-    {
-        if (!response.Headers.TryGetValues("Server-Timing", out var values)) return null;
-        foreach (var value in values)
-        {
-            int at = value.IndexOf("dur=", StringComparison.Ordinal);
-            if (at >= 0 && double.TryParse(value.AsSpan(at + 4).TrimEnd(), NumberStyles.Float, CultureInfo.InvariantCulture, out double ms)) return ms;
-        }
-        return null;
     }
 
     private static List<(string, string)> RetailUsers(ModelArtifacts model)
