@@ -62,11 +62,10 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
     }
 
     /// <summary>Sets (or with null removes) one entry in the dictionary and in every model's index; callers hold <see cref="_writes"/>.</summary>
-    private void Set(ConcurrentDictionary<string, Entry> entries, string id, Entry? entry)
+    private void Set(string id, Entry? entry)
     {
-        if (entry is { } e) entries[id] = e;
-        else entries.TryRemove(id, out _);
-        if (!ReferenceEquals(entries, _items)) return;
+        if (entry is { } e) _items[id] = e;
+        else _items.TryRemove(id, out _);
         foreach (var (model, items) in _byModelIndex)
             if (model.ItemIndex.TryGetValue(id, out int index)) items[index] = entry?.Item;
     }
@@ -78,10 +77,7 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
     public void Apply(IReadOnlyList<CatalogItem> items)
     {
         lock (_writes)
-        {
-            var current = _items;
-            foreach (var item in items) Set(current, item.Id, new Entry(item, null));
-        }
+            foreach (var item in items) Set(item.Id, new Entry(item, null));
     }
 
     /// <summary>The first call loads the catalogue; later ones bring it up to date.</summary>
@@ -172,7 +168,7 @@ public sealed class CatalogCache(DataStore store, ServeSettings settings, TimePr
         await Parallel.ForEachAsync(stale, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (id, token) =>
         {
             var read = await store.ItemTable.GetVersionedAsync(id, token).ConfigureAwait(false);
-            lock (_writes) Set(current, id, read is { } found ? new Entry(found.Item, found.Version) : null);
+            lock (_writes) Set(id, read is { } found ? new Entry(found.Item, found.Version) : null);
         }).ConfigureAwait(false);
         _position = batch.NextPosition;
         LoadedAt = time.GetUtcNow();

@@ -82,6 +82,16 @@ public sealed class HandlerProcess : IAsyncDisposable
         throw new TimeoutException($"No 200 from {path} within 60 s.");
     }
 
+    /// <summary>
+    /// Creates the tables a deployment provisions (infra/main.bicep), as there: the Native AOT handler cannot create
+    /// tables (Azure.Data.Tables serialises the create request by reflection).
+    /// </summary>
+    public static async Task ProvisionTablesAsync(DataStore store, CancellationToken ct)
+    {
+        foreach (var table in (string[])["items", "catalogchanges", "events", "translations"])
+            await store.Table(table).CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+    }
+
     /// <summary>CPU time used so far by the azurite process named in RECO_AZURITE_PID (set by ./reco bench), if there is one.</summary>
     public static TimeSpan? AzuriteCpu()
     {

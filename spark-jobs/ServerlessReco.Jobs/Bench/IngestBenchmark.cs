@@ -56,10 +56,10 @@ public static class IngestBenchmark
         foreach (var scenario in Scenarios.Where(s => only.Count == 0 || only.Contains(s.Key)))
         {
             var prefix = "bench" + Guid.NewGuid().ToString("N")[..8];
-            await ProvisionAsync(DataStore.FromConnectionString(connectionString, prefix), ct);
+            await HandlerProcess.ProvisionTablesAsync(DataStore.FromConnectionString(connectionString, prefix), ct);
             await using var handler = await HandlerProcess.StartAsync(handlerCommand, connectionString, prefix, ct);
             await handler.WaitReadyAsync(ct);
-            // Warm-up: JIT, connection pool, this store's tables and containers created.
+            // Warm-up: the handler's first requests, and this store's containers created.
             await RunScenarioAsync(handler, scenario with { BatchSize = 100, MaxEvents = 2_000 }, "warm" + scenario.Name.Replace(" ", ""), ct);
             var r = await RunScenarioAsync(handler, scenario, scenario.Name.Replace(" ", ""), ct);
             failures += r.Failures;
@@ -67,16 +67,6 @@ public static class IngestBenchmark
                 $"{scenario.Name,-16} {scenario.Concurrency,7} {r.Requests,9:N0} {r.Accepted,9:N0} {r.Seconds,8:F2} {r.Accepted / r.Seconds,9:N0} {r.P50,7:F1} {r.P99,7:F1} {r.HandlerMicrosPerEvent,7:F0} {r.LoadMicrosPerEvent,7:F0} {(r.AzuriteMicrosPerEvent is { } a ? a.ToString("F0", CultureInfo.InvariantCulture) : "?"),7} {LoadAverage(),5}{(r.Failures > 0 ? $"  ({r.Failures} failed requests)" : "")}"));
         }
         return failures == 0 ? 0 : 1;
-    }
-
-    /// <summary>
-    /// The tables a deployment provisions (infra/main.bicep), as there: the Native AOT handler cannot create tables
-    /// (Azure.Data.Tables serialises the create request by reflection).
-    /// </summary>
-    private static async Task ProvisionAsync(DataStore store, CancellationToken ct)
-    {
-        foreach (var table in (string[])["items", "catalogchanges", "events", "translations"])
-            await store.Table(table).CreateIfNotExistsAsync(ct);
     }
 
     /// <summary>The one-minute load average, so that each figure says how busy the shared machine was.</summary>

@@ -76,12 +76,12 @@ public static class ServeBenchmark
 
     private static async Task LoadAsync(Uri address, List<(string User, string Market)> users, Options options, LoadResult? result, CancellationToken ct)
     {
+        // Requests prepared once, before the clock: the load generator shares the cores with what it measures.
+        var requests = users.Select(u => LoopbackHttpConnection.Get(address, $"/api/recommendations/{Uri.EscapeDataString(u.User)}?market={u.Market}&count={options.Count}")).ToArray();
         var deadline = DateTime.UtcNow + options.Duration;
         var workers = Enumerable.Range(0, options.Concurrency).Select(async worker =>
         {
             var random = new Random(worker);
-            // Requests prepared up front: the load generator shares the cores with what it measures.
-            var requests = users.Select(u => LoopbackHttpConnection.Get(address, $"/api/recommendations/{Uri.EscapeDataString(u.User)}?market={u.Market}&count={options.Count}")).ToArray();
             using var connection = await LoopbackHttpConnection.OpenAsync(address, ct).ConfigureAwait(false);
             var client_ = new List<double>();
             var server_ = new List<double>();
@@ -138,9 +138,9 @@ public static class ServeBenchmark
 
     private static async Task<ModelArtifacts> EnsureModelAsync(DataStore store, string scenario, TextWriter output, CancellationToken ct)
     {
-        // A deployment provisions every table (infra/main.bicep); without it each request would read a missing
-        // events table, an error answer that a real account never gives.
-        await store.Table("events").CreateIfNotExistsAsync(ct).ConfigureAwait(false);
+        // Without the provisioned events table each request would read a missing table, an error answer that a
+        // real account never gives.
+        await HandlerProcess.ProvisionTablesAsync(store, ct).ConfigureAwait(false);
         if (await store.Models.ReadCurrentAsync(ct).ConfigureAwait(false) is { } current)
             return await store.Models.LoadAsync(current.Version, ct).ConfigureAwait(false);
         output.WriteLine($"preparing the {scenario} model in azurite (once; later runs reuse it)...");
