@@ -57,7 +57,7 @@ public sealed class ModelStore(IBlobStore blobs)
         return data is null ? null : JsonSerializer.Deserialize(data.ToMemory().Span, PublishJsonContext.Default.ModelManifest);
     }
 
-    /// <summary>Loads a version, checking every file against the manifest's sha256; throws <see cref="ModelIntegrityException"/> otherwise.</summary>
+    /// <summary>Loads a version, checking every file it reads against the manifest's size and sha256; throws <see cref="ModelIntegrityException"/> otherwise.</summary>
     public async Task<ModelArtifacts> LoadAsync(string version, CancellationToken ct = default)
     {
         ValidateVersion(version);
@@ -74,71 +74,81 @@ public sealed class ModelStore(IBlobStore blobs)
             throw new ModelIntegrityException($"Model version {version}: manifest.json is not valid JSON ({e.Message}).");
         }
 
-        // Downloaded buffers are used as they are: a model is tens of MB, and every copy is memory touched for the
-        // first time, which costs a cold start more than the copying itself.
-        var files = new Dictionary<string, ReadOnlyMemory<byte>>();
-        // All files at once: most are small and their download time is round trips, which the cold start waits
-        // for; two at a time (one per core, the default) made nine files five waves.
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(manifest.Files.Count, 1, 16), CancellationToken = ct };
-        await Parallel.ForEachAsync(manifest.Files, parallel, async (entry, token) =>
-        {
-            var data = await blobs.GetAsync(Containers.Models, $"{version}/{entry.Key}", token).ConfigureAwait(false)
-                ?? throw new ModelIntegrityException($"Model version {version}: {entry.Key} is listed in the manifest but missing.");
-            var bytes = data.ToMemory();
-            if (!string.Equals(Sha256(bytes.Span), entry.Value.Sha256, StringComparison.OrdinalIgnoreCase))
-                throw new ModelIntegrityException($"Model version {version}: {entry.Key} does not match its sha256 in the manifest (corrupt or altered file).");
-            lock (files) files[entry.Key] = bytes;
-        }).ConfigureAwait(false);
+        // Every file at once: most are small and their time is round trips, which a cold start waits for. Each is
+        // read from the response stream straight into its array, hashed on the way.
+        var userFactors = ReadAsync("user_factors.npy", Npy.ReadAsync<float>);
+        var itemFactors = ReadAsync("item_factors.npy", Npy.ReadAsync<float>);
+        var popularity = ReadAsync("popularity.npy", Npy.ReadAsync<float>);
+        var userIds = ReadAsync("user_ids.txt", ReadLinesAsync);
+        var itemIds = ReadAsync("item_ids.txt", ReadLinesAsync);
+        var marketIds = ReadAsync("popularity_markets.txt", ReadLinesAsync);
+        var categories = Listed("item_categories.txt") ? ReadAsync("item_categories.txt", ReadLinesAsync) : null;
+        var embeddings = Listed("item_embeddings.npy") ? ReadAsync("item_embeddings.npy", Npy.ReadAsync<float>) : null;
+        var purchases = Listed("user_purchases_indptr.npy") && Listed("user_purchases_indices.npy")
+            ? (Pointers: ReadAsync("user_purchases_indptr.npy", Npy.ReadAsync<int>), Items: ReadAsync("user_purchases_indices.npy", Npy.ReadAsync<int>))
+            : default;
+        Task[] all = [userFactors, itemFactors, popularity, userIds, itemIds, marketIds, categories ?? Task.CompletedTask,
+            embeddings ?? Task.CompletedTask, purchases.Pointers ?? Task.CompletedTask, purchases.Items ?? Task.CompletedTask];
+        await Task.WhenAll(all).ConfigureAwait(false);
 
-        ReadOnlySpan<byte> Need(string name) => files.TryGetValue(name, out var b) ? b.Span
-            : throw new ModelIntegrityException($"Model version {version}: the manifest does not list {name}.");
-
-        try
+        var (userMatrix, users, k1) = userFactors.Result;
+        var (itemMatrix, items, k2) = itemFactors.Result;
+        var (popularityMatrix, markets, popItems) = popularity.Result;
+        var itemCategories = categories?.Result ?? new string[items];
+        if (k1 != manifest.Factors || k2 != manifest.Factors) throw new ModelIntegrityException($"Model version {version}: factor matrices have {k1} and {k2} columns, manifest says {manifest.Factors}.");
+        if (userIds.Result.Length != users || itemIds.Result.Length != items || popItems != items || marketIds.Result.Length != markets || itemCategories.Length != items)
+            throw new ModelIntegrityException($"Model version {version}: id lists and matrices disagree on their sizes.");
+        float[]? embeddingMatrix = null;
+        int dimension = 0;
+        if (embeddings is not null)
         {
-            var (userFactors, users, k1) = Npy.Read(Need("user_factors.npy"), "user_factors.npy");
-            var (itemFactors, items, k2) = Npy.Read(Need("item_factors.npy"), "item_factors.npy");
-            var (popularity, markets, popItems) = Npy.Read(Need("popularity.npy"), "popularity.npy");
-            var userIds = ReadLines(Need("user_ids.txt"));
-            var itemIds = ReadLines(Need("item_ids.txt"));
-            var marketIds = ReadLines(Need("popularity_markets.txt"));
-            var categories = files.TryGetValue("item_categories.txt", out var c) ? ReadLines(c.Span) : new string[items];
-            if (k1 != manifest.Factors || k2 != manifest.Factors) throw new ModelIntegrityException($"Model version {version}: factor matrices have {k1} and {k2} columns, manifest says {manifest.Factors}.");
-            if (userIds.Length != users || itemIds.Length != items || popItems != items || marketIds.Length != markets || categories.Length != items)
-                throw new ModelIntegrityException($"Model version {version}: id lists and matrices disagree on their sizes.");
-            float[]? embeddings = null;
-            int dimension = 0;
-            if (files.TryGetValue("item_embeddings.npy", out var e))
-            {
-                (embeddings, int embItems, dimension) = Npy.Read(e.Span, "item_embeddings.npy");
-                if (embItems != items) throw new ModelIntegrityException($"Model version {version}: item_embeddings.npy has {embItems} rows for {items} items.");
-            }
-            int[] pointers = [], purchased = [];
-            if (files.TryGetValue("user_purchases_indptr.npy", out var p) && files.TryGetValue("user_purchases_indices.npy", out var q))
-            {
-                pointers = Npy.ReadInt32(p.Span, "user_purchases_indptr.npy");
-                purchased = Npy.ReadInt32(q.Span, "user_purchases_indices.npy");
-                if (pointers.Length != users + 1 || pointers[0] != 0 || pointers[^1] != purchased.Length || purchased.Any(i => (uint)i >= (uint)items))
-                    throw new ModelIntegrityException($"Model version {version}: user_purchases_*.npy is not a CSR matrix of {users} users over {items} items.");
-            }
-            return new ModelArtifacts
-            {
-                PurchasePointers = pointers,
-                PurchaseItems = purchased,
-                Manifest = manifest,
-                UserIds = userIds,
-                ItemIds = itemIds,
-                UserFactors = userFactors,
-                ItemFactors = itemFactors,
-                PopularityMarkets = marketIds,
-                Popularity = popularity,
-                ItemEmbeddings = embeddings,
-                EmbeddingDimension = dimension,
-                ItemCategories = categories,
-            };
+            (embeddingMatrix, int embItems, dimension) = embeddings.Result;
+            if (embItems != items) throw new ModelIntegrityException($"Model version {version}: item_embeddings.npy has {embItems} rows for {items} items.");
         }
-        catch (InvalidDataException ex)
+        int[] pointers = purchases.Pointers?.Result.Values ?? [], purchased = purchases.Items?.Result.Values ?? [];
+        if (purchases.Pointers is not null && (pointers.Length != users + 1 || pointers[0] != 0 || pointers[^1] != purchased.Length || purchased.Any(i => (uint)i >= (uint)items)))
+            throw new ModelIntegrityException($"Model version {version}: user_purchases_*.npy is not a CSR matrix of {users} users over {items} items.");
+        return new ModelArtifacts
         {
-            throw new ModelIntegrityException($"Model version {version}: {ex.Message}");
+            PurchasePointers = pointers,
+            PurchaseItems = purchased,
+            Manifest = manifest,
+            UserIds = userIds.Result,
+            ItemIds = itemIds.Result,
+            UserFactors = userMatrix,
+            ItemFactors = itemMatrix,
+            PopularityMarkets = marketIds.Result,
+            Popularity = popularityMatrix,
+            ItemEmbeddings = embeddingMatrix,
+            EmbeddingDimension = dimension,
+            ItemCategories = itemCategories,
+        };
+
+        bool Listed(string name) => manifest.Files.ContainsKey(name);
+
+        async Task<T> ReadAsync<T>(string name, Func<Stream, long, string, CancellationToken, Task<T>> parse)
+        {
+            if (!manifest.Files.TryGetValue(name, out var file))
+                throw new ModelIntegrityException($"Model version {version}: the manifest does not list {name}.");
+            var stream = await blobs.OpenReadAsync(Containers.Models, $"{version}/{name}", ct).ConfigureAwait(false)
+                ?? throw new ModelIntegrityException($"Model version {version}: {name} is listed in the manifest but missing.");
+            using var sha256 = SHA256.Create();
+            T content;
+            await using (var hashed = new CryptoStream(stream, sha256, CryptoStreamMode.Read))
+            {
+                try
+                {
+                    content = await parse(hashed, file.Bytes, name, ct).ConfigureAwait(false);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new ModelIntegrityException($"Model version {version}: {e.Message}");
+                }
+            }
+            // The parsers read to the end of the stream, which is when the hash is final.
+            if (sha256.Hash is not { } hash || !string.Equals(Convert.ToHexStringLower(hash), file.Sha256, StringComparison.OrdinalIgnoreCase))
+                throw new ModelIntegrityException($"Model version {version}: {name} does not match its sha256 in the manifest (corrupt or altered file).");
+            return content;
         }
     }
 
@@ -176,8 +186,14 @@ public sealed class ModelStore(IBlobStore blobs)
 
     private static byte[] Lines(IReadOnlyCollection<string> values) => values.Count == 0 ? [] : Encoding.UTF8.GetBytes(string.Join('\n', values) + "\n");
 
-    private static string[] ReadLines(ReadOnlySpan<byte> bytes)
+    private static async Task<string[]> ReadLinesAsync(Stream stream, long fileBytes, string nameForErrors, CancellationToken ct)
     {
+        if (fileBytes > Array.MaxLength) throw new InvalidDataException($"{nameForErrors}: {fileBytes} bytes is too large for an id list.");
+        var bytes = new byte[fileBytes];
+        int read = await stream.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+        if (read < bytes.Length) throw new InvalidDataException($"{nameForErrors} is truncated: it ends after {read} of its {fileBytes} bytes.");
+        if (await stream.ReadAsync(new byte[1], ct).ConfigureAwait(false) != 0)
+            throw new InvalidDataException($"{nameForErrors}: the file goes on past the {fileBytes} bytes it should have.");
         if (bytes.Length == 0) return [];
         var text = Encoding.UTF8.GetString(bytes);
         return (text.EndsWith('\n') ? text[..^1] : text).Split('\n');

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -24,14 +26,6 @@ public static class Npy
     public static byte[] WriteInt32(ReadOnlySpan<int> values) =>
         Write(MemoryMarshal.AsBytes(values), "<i4", string.Create(CultureInfo.InvariantCulture, $"({values.Length},)"));
 
-    public static int[] ReadInt32(ReadOnlySpan<byte> file, string nameForErrors = "vector")
-    {
-        var (start, rows, cols) = ReadBody(file, "<i4", "int32", nameForErrors);
-        var body = file[start..];
-        if (cols != 1) throw new InvalidDataException($"{nameForErrors}: expected a 1-D vector, got shape ({rows}, {cols}).");
-        return MemoryMarshal.Cast<byte, int>(body).ToArray();
-    }
-
     private static byte[] Write(ReadOnlySpan<byte> body, string descr, string shape)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Big-endian hosts are not supported.");
@@ -52,37 +46,80 @@ public static class Npy
         return bytes;
     }
 
-    public static (float[] Values, int Rows, int Cols) Read(ReadOnlySpan<byte> file, string nameForErrors = "matrix")
+    /// <summary>
+    /// Reads a float32 ('&lt;f4') or int32 ('&lt;i4') .npy from a stream straight into its array, so a model's largest
+    /// file never sits in a whole-file buffer as well. <paramref name="fileBytes"/> is the size the file must have
+    /// (the manifest's): the header's shape is checked against it before the array is allocated, and the stream
+    /// must end exactly there. A 1-D vector reads as (n, 1).
+    /// </summary>
+    public static async Task<(T[] Values, int Rows, int Cols)> ReadAsync<T>(Stream stream, long fileBytes, string nameForErrors, CancellationToken ct = default)
+        where T : unmanaged
     {
-        var (start, rows, cols) = ReadBody(file, "<f4", "float32", nameForErrors);
-        return (MemoryMarshal.Cast<byte, float>(file[start..]).ToArray(), rows, cols);
-    }
-
-    /// <returns>Where the data starts, and the shape.</returns>
-    private static (int Start, int Rows, int Cols) ReadBody(ReadOnlySpan<byte> file, string descr, string typeName, string nameForErrors)
-    {
-        if (file.Length < 10 || !file[..6].SequenceEqual(Magic))
+        var (descr, typeName) = typeof(T) == typeof(float) ? ("<f4", "float32")
+            : typeof(T) == typeof(int) ? ("<i4", "int32")
+            : throw new NotSupportedException($"Npy reads float32 and int32 arrays, not {typeof(T).Name}.");
+        // Magic (6), version (2) and the header length: 2 bytes in version 1, 4 in versions 2 and 3.
+        var preamble = new byte[12];
+        await ReadExactlyAsync(stream, preamble.AsMemory(0, 10), fileBytes, 0, nameForErrors, ct).ConfigureAwait(false);
+        if (!preamble.AsSpan(0, 6).SequenceEqual(Magic))
             throw new InvalidDataException($"{nameForErrors} is not a NumPy .npy file (magic bytes missing).");
-        int major = file[6];
-        int headerLength, start;
-        if (major == 1) { headerLength = BinaryPrimitives.ReadUInt16LittleEndian(file[8..]); start = 10; }
-        else if (major is 2 or 3 && file.Length >= 12) { headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(file[8..])); start = 12; }
+        int major = preamble[6];
+        long headerLength, start;
+        if (major == 1) { headerLength = BinaryPrimitives.ReadUInt16LittleEndian(preamble.AsSpan(8)); start = 10; }
+        else if (major is 2 or 3)
+        {
+            await ReadExactlyAsync(stream, preamble.AsMemory(10, 2), fileBytes, 10, nameForErrors, ct).ConfigureAwait(false);
+            headerLength = BinaryPrimitives.ReadUInt32LittleEndian(preamble.AsSpan(8));
+            start = 12;
+        }
         else throw new InvalidDataException($"{nameForErrors}: unsupported .npy version {major}.");
-        if (file.Length < start + headerLength) throw new InvalidDataException($"{nameForErrors}: header is truncated.");
+        if (start + headerLength > fileBytes) throw new InvalidDataException($"{nameForErrors}: header is truncated.");
 
-        var header = Encoding.ASCII.GetString(file.Slice(start, headerLength));
+        var headerBytes = new byte[headerLength];
+        await ReadExactlyAsync(stream, headerBytes, fileBytes, start, nameForErrors, ct).ConfigureAwait(false);
+        var header = Encoding.ASCII.GetString(headerBytes);
         if (!header.Contains($"'descr': '{descr}'", StringComparison.Ordinal))
             throw new InvalidDataException($"{nameForErrors}: expected little-endian {typeName} ('{descr}'), header says {header.Trim()}.");
         if (!header.Contains("'fortran_order': False", StringComparison.Ordinal))
             throw new InvalidDataException($"{nameForErrors}: Fortran-ordered arrays are not supported; save with C order.");
         var (rows, cols) = ParseShape(header, nameForErrors);
 
-        var body = file[(start + headerLength)..];
-        long expected = (long)rows * cols * 4;
-        if (body.Length != expected)
-            throw new InvalidDataException($"{nameForErrors}: shape ({rows}, {cols}) needs {expected} bytes of data, file has {body.Length}.");
-        return (start + headerLength, rows, cols);
+        long bodyStart = start + headerLength, expected = (long)rows * cols * Unsafe.SizeOf<T>();
+        if (bodyStart + expected != fileBytes)
+            throw new InvalidDataException($"{nameForErrors}: shape ({rows}, {cols}) needs {expected} bytes of data, file has {fileBytes - bodyStart}.");
+        if ((long)rows * cols > Array.MaxLength) throw new InvalidDataException($"{nameForErrors}: shape ({rows}, {cols}) is too large for one array.");
+        // Every element is overwritten by the read below.
+        var values = GC.AllocateUninitializedArray<T>(rows * cols);
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            long done = 0;
+            while (done < expected)
+            {
+                int n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, expected - done)), ct).ConfigureAwait(false);
+                if (n == 0) throw Truncated(nameForErrors, bodyStart + done, fileBytes);
+                buffer.AsSpan(0, n).CopyTo(MemoryMarshal.AsBytes(values.AsSpan())[(int)done..]);
+                done += n;
+            }
+            if (await stream.ReadAsync(buffer.AsMemory(0, 1), ct).ConfigureAwait(false) != 0)
+                throw new InvalidDataException($"{nameForErrors}: the file goes on past the {fileBytes} bytes it should have.");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return (values, rows, cols);
     }
+
+    private static async Task ReadExactlyAsync(Stream stream, Memory<byte> destination, long fileBytes, long offset, string nameForErrors, CancellationToken ct)
+    {
+        if (offset + destination.Length > fileBytes) throw new InvalidDataException($"{nameForErrors}: {fileBytes} bytes are too few for a .npy header.");
+        int read = await stream.ReadAtLeastAsync(destination, destination.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+        if (read < destination.Length) throw Truncated(nameForErrors, offset + read, fileBytes);
+    }
+
+    private static InvalidDataException Truncated(string nameForErrors, long got, long fileBytes) =>
+        new($"{nameForErrors} is truncated: it ends after {got} of its {fileBytes} bytes.");
 
     private static (int Rows, int Cols) ParseShape(string header, string name)
     {

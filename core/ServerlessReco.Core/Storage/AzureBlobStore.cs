@@ -56,6 +56,20 @@ public sealed class AzureBlobStore(BlobServiceClient service, string prefix = ""
         }
     }
 
+    public async Task<Stream?> OpenReadAsync(string container, string path, CancellationToken ct = default)
+    {
+        var blob = Container(container).Client.GetBlobClient(path);
+        try
+        {
+            var result = await blob.DownloadStreamingAsync(cancellationToken: ct).ConfigureAwait(false);
+            return result.Value.Content;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return null;
+        }
+    }
+
     public async IAsyncEnumerable<string> ListAsync(string container, string prefix, [EnumeratorCancellation] CancellationToken ct = default)
     {
         await using var pages = Container(container).Client.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix }, ct).AsPages().GetAsyncEnumerator(ct);

@@ -40,6 +40,18 @@ public sealed class DirectoryBlobStore(string root) : IBlobStore
         return new BinaryData(await File.ReadAllBytesAsync(full, ct).ConfigureAwait(false));
     }
 
+    public Task<Stream?> OpenReadAsync(string container, string path, CancellationToken ct = default)
+    {
+        try
+        {
+            return Task.FromResult<Stream?>(new FileStream(FullPath(container, path), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, useAsync: true));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+    }
+
     public async IAsyncEnumerable<string> ListAsync(string container, string prefix, [EnumeratorCancellation] CancellationToken ct = default)
     {
         var dir = Path.Combine(Root, container);

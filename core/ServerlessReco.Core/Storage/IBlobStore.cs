@@ -12,6 +12,9 @@ public interface IBlobStore
     /// <summary>The file's bytes, or null when it does not exist.</summary>
     Task<BinaryData?> GetAsync(string container, string path, CancellationToken ct = default);
 
+    /// <summary>The file as a stream to read once, or null when it does not exist: a large file can go straight to where it is used.</summary>
+    Task<Stream?> OpenReadAsync(string container, string path, CancellationToken ct = default);
+
     /// <summary>Paths in the container that start with <paramref name="prefix"/>, in ordinal order.</summary>
     IAsyncEnumerable<string> ListAsync(string container, string prefix, CancellationToken ct = default);
 

@@ -61,6 +61,11 @@ internal static class FactorKernels
             UpperGram64(rows, count, gram);
             return;
         }
+        if (UseAvx2RegisterPath(k))
+        {
+            UpperGram64Avx2(rows, count, gram);
+            return;
+        }
         // Column-major copy of the block turns each G entry into one long contiguous dot product.
         var columns = new float[k * count];
         for (int r = 0; r < count; r++)
@@ -180,6 +185,43 @@ internal static class FactorKernels
         a1.CopyTo(acc[16..]);
         a2.CopyTo(acc[32..]);
         a3.CopyTo(acc[48..]);
+    }
+
+    /// <summary>
+    /// <see cref="UpperGram"/> for k = 64 in eight Vector256 accumulators: one whole G row per pass over the block
+    /// (sixteen ymm registers hold one row's accumulators and the loaded factors, not two rows'). This is the path
+    /// a Native AOT build for x86-64-v3 takes; the general path's column copy made the Gram matrix of 100,000 x 64
+    /// item factors take 77-186 ms there, most of a serving model's build.
+    /// </summary>
+    internal static void UpperGram64Avx2(ReadOnlySpan<float> rows, int count, Span<float> gram)
+    {
+        for (int a = 0; a < RegisterK; a++)
+        {
+            Vector256<float> g0 = default, g1 = default, g2 = default, g3 = default;
+            Vector256<float> g4 = default, g5 = default, g6 = default, g7 = default;
+            for (int r = 0; r < count; r++)
+            {
+                ReadOnlySpan<float> y = rows.Slice(r * RegisterK, RegisterK);
+                var s = Vector256.Create(y[a]);
+                g0 = Vector256.FusedMultiplyAdd(Vector256.Create(y), s, g0);
+                g1 = Vector256.FusedMultiplyAdd(Vector256.Create(y[8..]), s, g1);
+                g2 = Vector256.FusedMultiplyAdd(Vector256.Create(y[16..]), s, g2);
+                g3 = Vector256.FusedMultiplyAdd(Vector256.Create(y[24..]), s, g3);
+                g4 = Vector256.FusedMultiplyAdd(Vector256.Create(y[32..]), s, g4);
+                g5 = Vector256.FusedMultiplyAdd(Vector256.Create(y[40..]), s, g5);
+                g6 = Vector256.FusedMultiplyAdd(Vector256.Create(y[48..]), s, g6);
+                g7 = Vector256.FusedMultiplyAdd(Vector256.Create(y[56..]), s, g7);
+            }
+            Span<float> row = gram.Slice(a * RegisterK, RegisterK);
+            g0.CopyTo(row);
+            g1.CopyTo(row[8..]);
+            g2.CopyTo(row[16..]);
+            g3.CopyTo(row[24..]);
+            g4.CopyTo(row[32..]);
+            g5.CopyTo(row[40..]);
+            g6.CopyTo(row[48..]);
+            g7.CopyTo(row[56..]);
+        }
     }
 
     /// <summary>

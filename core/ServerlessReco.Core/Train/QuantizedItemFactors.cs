@@ -54,42 +54,56 @@ public sealed class QuantizedItemFactors
 
     public enum ScanKernel { Scalar, Avx2, AvxVnni }
 
-    public static QuantizedItemFactors Build(ReadOnlySpan<float> itemFactors, int k)
+    /// <summary>Quantizes in blocks of items spread over the cores: it is part of every model load, cold starts included.</summary>
+    public static QuantizedItemFactors Build(float[] itemFactors, int k)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         if (itemFactors.Length % k != 0)
             throw new ArgumentException($"Item factors length {itemFactors.Length} is not a multiple of {k}.", nameof(itemFactors));
         var q = new QuantizedItemFactors(itemFactors.Length / k, k);
-        int padded = q._groups * GroupDims;
+        // Per block: the first item that is not all finite numbers, or -1.
+        var bad = new int[Parallelism.BlockCount(q.Items, BuildBlockItems)];
+        Parallel.For(0, bad.Length, block =>
+        {
+            int first = block * BuildBlockItems;
+            bad[block] = q.Quantize(itemFactors.AsSpan(first * k, Math.Min(BuildBlockItems, q.Items - first) * k), first);
+        });
+        if (bad.FirstOrDefault(item => item >= 0, -1) is var item and >= 0)
+            throw new ArgumentException($"Item {item} has a factor that is not a finite number.", nameof(itemFactors));
+        return q;
+    }
+
+    /// <summary>A multiple of <see cref="BlockItems"/>, so no two threads write one interleaved block of codes.</summary>
+    private const int BuildBlockItems = 4096;
+
+    /// <returns>The first item whose factors are not all finite numbers (its block stops there), or -1.</returns>
+    private int Quantize(ReadOnlySpan<float> rows, int firstItem)
+    {
+        int padded = _groups * GroupDims;
         Span<float> scaled = stackalloc float[padded];
         Span<sbyte> codes = stackalloc sbyte[padded];
-        for (int item = 0; item < q.Items; item++)
+        var target = MemoryMarshal.Cast<sbyte, int>(_codes.AsSpan());
+        for (int i = 0; i < rows.Length / K; i++)
         {
-            var row = itemFactors.Slice(item * k, k);
+            int item = firstItem + i;
+            var row = rows.Slice(i * K, K);
             float max = MathF.Abs(TensorPrimitives.MaxMagnitude(row));
-            if (!float.IsFinite(max))
-                throw new ArgumentException($"Item {item} has a factor that is not a finite number.", nameof(itemFactors));
+            if (!float.IsFinite(max)) return item;
             // A zero row keeps zero codes and scale: its bound is zero and its score exactly 0.
             if (max == 0) continue;
             // |row| / max * 127 stays within [-127, 127], so rounding needs no clamp.
             TensorPrimitives.Multiply(row, 127f / max, scaled);
-            TensorPrimitives.Round(scaled[..k], scaled[..k]);
+            TensorPrimitives.Round(scaled[..K], scaled[..K]);
             TensorPrimitives.ConvertTruncating(scaled, codes);
-            int l1 = 0, sum = 0;
-            foreach (sbyte code in codes[..k])
-            {
-                l1 += Math.Abs(code);
-                sum += code;
-            }
             var groups = MemoryMarshal.Cast<sbyte, int>(codes);
-            var target = MemoryMarshal.Cast<sbyte, int>(q._codes.AsSpan());
-            int block = item / BlockItems * q._groups * BlockItems + item % BlockItems;
-            for (int g = 0; g < q._groups; g++) target[block + g * BlockItems] = groups[g];
-            q._scales[item] = max / 127f;
-            q._codeL1[item] = l1;
-            q._codeSums[item] = sum;
+            int block = item / BlockItems * _groups * BlockItems + item % BlockItems;
+            for (int g = 0; g < _groups; g++) target[block + g * BlockItems] = groups[g];
+            _scales[item] = max / 127f;
+            // The rounded values are small integers, so these float sums are exact.
+            _codeL1[item] = TensorPrimitives.SumOfMagnitudes(scaled[..K]);
+            _codeSums[item] = TensorPrimitives.Sum(scaled[..K]);
         }
-        return q;
+        return -1;
     }
 
     /// <summary>

@@ -60,6 +60,21 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_longer_than_its_manifest_entry_or_missing_is_refused_by_name()
+    {
+        var store = DataStore.Open("dir:" + _root);
+        await store.Models.WriteVersionAsync(SmallModel("v1"));
+        var ids = Path.Combine(_root, "models", "v1", "item_ids.txt");
+        await File.AppendAllTextAsync(ids, "c\n");
+        var error = await Assert.ThrowsAsync<ModelIntegrityException>(() => store.Models.LoadAsync("v1"));
+        Assert.Contains("item_ids.txt: the file goes on past", error.Message);
+
+        File.Delete(ids);
+        error = await Assert.ThrowsAsync<ModelIntegrityException>(() => store.Models.LoadAsync("v1"));
+        Assert.Contains("item_ids.txt is listed in the manifest but missing", error.Message);
+    }
+
+    [Fact]
     public async Task Versions_are_immutable()
     {
         var store = DataStore.Open("dir:" + _root);

@@ -121,6 +121,26 @@ public class ImplicitAlsTests
         }
     }
 
+    [Fact]
+    public void The_avx2_gram_kernel_matches_naive_on_machines_whose_runtime_would_pick_avx512()
+    {
+        // A JIT with AVX-512 takes the Vector512 path; this runs the one Native AOT builds for x86-64-v3 take.
+        Assert.True(System.Runtime.Intrinsics.X86.Fma.IsSupported, "the AVX2 kernel needs FMA (every x86-64-v3 machine has it)");
+        const int rows = 300, k = 64;
+        var factors = TestData.Gaussian(rows * k, 1f, seed: 5);
+        var gram = new float[k * k];
+        FactorKernels.UpperGram64Avx2(factors, rows, gram);
+        for (int a = 0; a < k; a++)
+        {
+            for (int b = 0; b < k; b++)
+            {
+                double expected = 0;
+                for (int r = 0; r < rows; r++) expected += (double)factors[r * k + a] * factors[r * k + b];
+                Assert.Equal(expected, gram[a * k + b], Math.Max(1e-3, Math.Abs(expected) * 1e-4));
+            }
+        }
+    }
+
     [Theory]
     [InlineData(42)]
     [InlineData(1)]

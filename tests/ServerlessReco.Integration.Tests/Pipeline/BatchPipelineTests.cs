@@ -64,6 +64,16 @@ public sealed class BatchPipelineTests : IAsyncLifetime
         await _store.Blobs.PutAsync(Containers.Models, path, new BinaryData(bytes), overwrite: true);
         var error = await Assert.ThrowsAsync<ModelIntegrityException>(() => _store.Models.LoadAsync(manifest.Version));
         Assert.Contains("user_factors.npy", error.Message);
+        Assert.Contains("sha256", error.Message);
+
+        // A blob cut short (an interrupted copy) is refused by its size while it streams in.
+        bytes[200] ^= 1;
+        await _store.Blobs.PutAsync(Containers.Models, path, new BinaryData(bytes), overwrite: true);
+        var itemPath = $"{manifest.Version}/item_factors.npy";
+        var itemBytes = (await _store.Blobs.GetAsync(Containers.Models, itemPath))!.ToArray();
+        await _store.Blobs.PutAsync(Containers.Models, itemPath, new BinaryData(itemBytes[..^100]), overwrite: true);
+        error = await Assert.ThrowsAsync<ModelIntegrityException>(() => _store.Models.LoadAsync(manifest.Version));
+        Assert.Contains("item_factors.npy is truncated", error.Message);
     }
 
     [Fact]
