@@ -130,6 +130,7 @@ public sealed class ModelStore(IBlobStore blobs)
         {
             if (!manifest.Files.TryGetValue(name, out var file))
                 throw new ModelIntegrityException($"Model version {version}: the manifest does not list {name}.");
+            if (file.Bytes < 0) throw new ModelIntegrityException($"Model version {version}: the manifest gives {name} a size of {file.Bytes} bytes.");
             var stream = await blobs.OpenReadAsync(Containers.Models, $"{version}/{name}", ct).ConfigureAwait(false)
                 ?? throw new ModelIntegrityException($"Model version {version}: {name} is listed in the manifest but missing.");
             using var sha256 = SHA256.Create();

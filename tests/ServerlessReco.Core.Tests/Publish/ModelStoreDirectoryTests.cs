@@ -75,6 +75,18 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_manifest_with_an_impossible_size_is_refused_before_anything_is_allocated()
+    {
+        var store = DataStore.Open("dir:" + _root);
+        var manifest = await store.Models.WriteVersionAsync(SmallModel("v1"));
+        var edited = manifest with { Files = new(manifest.Files) { ["user_ids.txt"] = manifest.Files["user_ids.txt"] with { Bytes = -1 } } };
+        await File.WriteAllBytesAsync(Path.Combine(_root, "models", "v1", "manifest.json"),
+            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(edited, PublishJsonContext.Default.ModelManifest));
+        var error = await Assert.ThrowsAsync<ModelIntegrityException>(() => store.Models.LoadAsync("v1"));
+        Assert.Contains("gives user_ids.txt a size of -1 bytes", error.Message);
+    }
+
+    [Fact]
     public async Task Versions_are_immutable()
     {
         var store = DataStore.Open("dir:" + _root);
