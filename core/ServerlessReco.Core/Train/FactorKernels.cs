@@ -188,61 +188,41 @@ internal static class FactorKernels
     }
 
     /// <summary>
-    /// <see cref="UpperGram"/> for k = 64 in eight Vector256 accumulators: one whole G row per pass over the block
-    /// (sixteen ymm registers hold one row's accumulators and the loaded factors, not two rows'). This is the path
-    /// a Native AOT build for x86-64-v3 takes; the general path's column copy made the Gram matrix of 100,000 x 64
-    /// item factors take 77-186 ms there, most of a serving model's build.
+    /// <see cref="UpperGram"/> for k = 64 without AVX-512: one whole G row per pass over the block, row a being
+    /// the block's rows weighted by their entry a. This is the path a Native AOT build for x86-64-v3 takes; the
+    /// general path's column copy made the Gram matrix of 100,000 x 64 item factors take 77-186 ms there, most of
+    /// a serving model's build.
     /// </summary>
     internal static void UpperGram64Avx2(ReadOnlySpan<float> rows, int count, Span<float> gram)
     {
         for (int a = 0; a < RegisterK; a++)
-        {
-            Vector256<float> g0 = default, g1 = default, g2 = default, g3 = default;
-            Vector256<float> g4 = default, g5 = default, g6 = default, g7 = default;
-            for (int r = 0; r < count; r++)
-            {
-                ReadOnlySpan<float> y = rows.Slice(r * RegisterK, RegisterK);
-                var s = Vector256.Create(y[a]);
-                g0 = Vector256.FusedMultiplyAdd(Vector256.Create(y), s, g0);
-                g1 = Vector256.FusedMultiplyAdd(Vector256.Create(y[8..]), s, g1);
-                g2 = Vector256.FusedMultiplyAdd(Vector256.Create(y[16..]), s, g2);
-                g3 = Vector256.FusedMultiplyAdd(Vector256.Create(y[24..]), s, g3);
-                g4 = Vector256.FusedMultiplyAdd(Vector256.Create(y[32..]), s, g4);
-                g5 = Vector256.FusedMultiplyAdd(Vector256.Create(y[40..]), s, g5);
-                g6 = Vector256.FusedMultiplyAdd(Vector256.Create(y[48..]), s, g6);
-                g7 = Vector256.FusedMultiplyAdd(Vector256.Create(y[56..]), s, g7);
-            }
-            Span<float> row = gram.Slice(a * RegisterK, RegisterK);
-            g0.CopyTo(row);
-            g1.CopyTo(row[8..]);
-            g2.CopyTo(row[16..]);
-            g3.CopyTo(row[24..]);
-            g4.CopyTo(row[32..]);
-            g5.CopyTo(row[40..]);
-            g6.CopyTo(row[48..]);
-            g7.CopyTo(row[56..]);
-        }
+            WeightedRowSum64Avx2(rows, count, rows[a..], RegisterK, gram.Slice(a * RegisterK, RegisterK));
     }
 
+    /// <summary><see cref="GramTimes"/> for k = 64 without AVX-512 (G symmetric, so its rows serve as columns).</summary>
+    private static void GramTimes64Avx2(ReadOnlySpan<float> gram, ReadOnlySpan<float> v, Span<float> result) =>
+        WeightedRowSum64Avx2(gram, RegisterK, v, 1, result);
+
     /// <summary>
-    /// <see cref="GramTimes"/> for k = 64 in eight Vector256 accumulators.
+    /// result = sum over r of rows[r] * weights[r * weightStride], for rows of 64 floats, in eight Vector256
+    /// accumulators that stay in registers for the whole sum.
     /// </summary>
-    private static void GramTimes64Avx2(ReadOnlySpan<float> gram, ReadOnlySpan<float> v, Span<float> result)
+    private static void WeightedRowSum64Avx2(ReadOnlySpan<float> rows, int count, ReadOnlySpan<float> weights, int weightStride, Span<float> result)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector256<float> a4 = default, a5 = default, a6 = default, a7 = default;
-        for (int b = 0; b < RegisterK; b++)
+        for (int r = 0; r < count; r++)
         {
-            ReadOnlySpan<float> g = gram.Slice(b * RegisterK, RegisterK);
-            var s = Vector256.Create(v[b]);
-            a0 = Vector256.FusedMultiplyAdd(Vector256.Create(g), s, a0);
-            a1 = Vector256.FusedMultiplyAdd(Vector256.Create(g[8..]), s, a1);
-            a2 = Vector256.FusedMultiplyAdd(Vector256.Create(g[16..]), s, a2);
-            a3 = Vector256.FusedMultiplyAdd(Vector256.Create(g[24..]), s, a3);
-            a4 = Vector256.FusedMultiplyAdd(Vector256.Create(g[32..]), s, a4);
-            a5 = Vector256.FusedMultiplyAdd(Vector256.Create(g[40..]), s, a5);
-            a6 = Vector256.FusedMultiplyAdd(Vector256.Create(g[48..]), s, a6);
-            a7 = Vector256.FusedMultiplyAdd(Vector256.Create(g[56..]), s, a7);
+            ReadOnlySpan<float> y = rows.Slice(r * RegisterK, RegisterK);
+            var s = Vector256.Create(weights[r * weightStride]);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Create(y), s, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Create(y[8..]), s, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Create(y[16..]), s, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Create(y[24..]), s, a3);
+            a4 = Vector256.FusedMultiplyAdd(Vector256.Create(y[32..]), s, a4);
+            a5 = Vector256.FusedMultiplyAdd(Vector256.Create(y[40..]), s, a5);
+            a6 = Vector256.FusedMultiplyAdd(Vector256.Create(y[48..]), s, a6);
+            a7 = Vector256.FusedMultiplyAdd(Vector256.Create(y[56..]), s, a7);
         }
         a0.CopyTo(result);
         a1.CopyTo(result[8..]);
