@@ -191,10 +191,8 @@ public sealed class ModelStore(IBlobStore blobs)
     {
         if (fileBytes > Array.MaxLength) throw new InvalidDataException($"{nameForErrors}: {fileBytes} bytes is too large for an id list.");
         var bytes = new byte[fileBytes];
-        int read = await stream.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
-        if (read < bytes.Length) throw new InvalidDataException($"{nameForErrors} is truncated: it ends after {read} of its {fileBytes} bytes.");
-        if (await stream.ReadAsync(new byte[1], ct).ConfigureAwait(false) != 0)
-            throw new InvalidDataException($"{nameForErrors}: the file goes on past the {fileBytes} bytes it should have.");
+        await SizedRead.ExactlyAsync(stream, bytes, 0, fileBytes, nameForErrors, ct).ConfigureAwait(false);
+        await SizedRead.EndAsync(stream, fileBytes, nameForErrors, ct).ConfigureAwait(false);
         if (bytes.Length == 0) return [];
         var text = Encoding.UTF8.GetString(bytes);
         return (text.EndsWith('\n') ? text[..^1] : text).Split('\n');

@@ -60,7 +60,7 @@ public static class Npy
             : throw new NotSupportedException($"Npy reads float32 and int32 arrays, not {typeof(T).Name}.");
         // Magic (6), version (2) and the header length: 2 bytes in version 1, 4 in versions 2 and 3.
         var preamble = new byte[12];
-        await ReadExactlyAsync(stream, preamble.AsMemory(0, 10), fileBytes, 0, nameForErrors, ct).ConfigureAwait(false);
+        await ReadHeaderAsync(stream, preamble.AsMemory(0, 10), fileBytes, 0, nameForErrors, ct).ConfigureAwait(false);
         if (!preamble.AsSpan(0, 6).SequenceEqual(Magic))
             throw new InvalidDataException($"{nameForErrors} is not a NumPy .npy file (magic bytes missing).");
         int major = preamble[6];
@@ -68,7 +68,7 @@ public static class Npy
         if (major == 1) { headerLength = BinaryPrimitives.ReadUInt16LittleEndian(preamble.AsSpan(8)); start = 10; }
         else if (major is 2 or 3)
         {
-            await ReadExactlyAsync(stream, preamble.AsMemory(10, 2), fileBytes, 10, nameForErrors, ct).ConfigureAwait(false);
+            await ReadHeaderAsync(stream, preamble.AsMemory(10, 2), fileBytes, 10, nameForErrors, ct).ConfigureAwait(false);
             headerLength = BinaryPrimitives.ReadUInt32LittleEndian(preamble.AsSpan(8));
             start = 12;
         }
@@ -76,7 +76,7 @@ public static class Npy
         if (start + headerLength > fileBytes) throw new InvalidDataException($"{nameForErrors}: header is truncated.");
 
         var headerBytes = new byte[headerLength];
-        await ReadExactlyAsync(stream, headerBytes, fileBytes, start, nameForErrors, ct).ConfigureAwait(false);
+        await ReadHeaderAsync(stream, headerBytes, fileBytes, start, nameForErrors, ct).ConfigureAwait(false);
         var header = Encoding.ASCII.GetString(headerBytes);
         if (!header.Contains($"'descr': '{descr}'", StringComparison.Ordinal))
             throw new InvalidDataException($"{nameForErrors}: expected little-endian {typeName} ('{descr}'), header says {header.Trim()}.");
@@ -97,29 +97,23 @@ public static class Npy
             while (done < expected)
             {
                 int n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, expected - done)), ct).ConfigureAwait(false);
-                if (n == 0) throw Truncated(nameForErrors, bodyStart + done, fileBytes);
+                if (n == 0) throw SizedRead.Truncated(nameForErrors, bodyStart + done, fileBytes);
                 buffer.AsSpan(0, n).CopyTo(MemoryMarshal.AsBytes(values.AsSpan())[(int)done..]);
                 done += n;
             }
-            if (await stream.ReadAsync(buffer.AsMemory(0, 1), ct).ConfigureAwait(false) != 0)
-                throw new InvalidDataException($"{nameForErrors}: the file goes on past the {fileBytes} bytes it should have.");
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+        await SizedRead.EndAsync(stream, fileBytes, nameForErrors, ct).ConfigureAwait(false);
         return (values, rows, cols);
     }
 
-    private static async Task ReadExactlyAsync(Stream stream, Memory<byte> destination, long fileBytes, long offset, string nameForErrors, CancellationToken ct)
-    {
-        if (offset + destination.Length > fileBytes) throw new InvalidDataException($"{nameForErrors}: {fileBytes} bytes are too few for a .npy header.");
-        int read = await stream.ReadAtLeastAsync(destination, destination.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
-        if (read < destination.Length) throw Truncated(nameForErrors, offset + read, fileBytes);
-    }
-
-    private static InvalidDataException Truncated(string nameForErrors, long got, long fileBytes) =>
-        new($"{nameForErrors} is truncated: it ends after {got} of its {fileBytes} bytes.");
+    private static Task ReadHeaderAsync(Stream stream, Memory<byte> destination, long fileBytes, long offset, string nameForErrors, CancellationToken ct) =>
+        offset + destination.Length > fileBytes
+            ? throw new InvalidDataException($"{nameForErrors}: {fileBytes} bytes are too few for a .npy header.")
+            : SizedRead.ExactlyAsync(stream, destination, offset, fileBytes, nameForErrors, ct);
 
     private static (int Rows, int Cols) ParseShape(string header, string name)
     {

@@ -89,14 +89,10 @@ public sealed class ServingModel
 
     private static float[] Normalized(float[] matrix, int rows, int cols)
     {
+        var inverse = InverseRowNorms(matrix, rows, cols);
         var unit = new float[matrix.Length];
         for (int i = 0; i < rows; i++)
-        {
-            var row = matrix.AsSpan(i * cols, cols);
-            float norm = TensorPrimitives.Norm(row);
-            // A zero row (an item the model never learned) stays zero: cosine 0 to everything.
-            if (norm > 0) TensorPrimitives.Divide(row, norm, unit.AsSpan(i * cols, cols));
-        }
+            TensorPrimitives.Multiply(matrix.AsSpan(i * cols, cols), inverse[i], unit.AsSpan(i * cols, cols));
         return unit;
     }
 }
