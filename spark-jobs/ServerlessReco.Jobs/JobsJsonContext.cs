@@ -4,7 +4,7 @@ using ServerlessReco.Ingest;
 
 namespace ServerlessReco.Jobs;
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RejectedRow))]
 [JsonSerializable(typeof(Evaluate.EvaluationReport))]
 public partial class JobsJsonContext : JsonSerializerContext;

@@ -9,6 +9,7 @@ using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Prune;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Storage;
+using ServerlessReco.Train;
 using Spectre.Console;
 
 var store = new Option<string>("--store") { Description = "azurite (default; RECO_STORAGE_CONNECTION_STRING), dir:PATH, or a storage connection string", DefaultValueFactory = _ => "azurite" };
@@ -47,27 +48,24 @@ importCsv.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(importCsv);
 
-// Training options shared by train and evaluate.
-var defaults = new TrainSettings();
-var factors = new Option<int>("--factors") { DefaultValueFactory = _ => defaults.Factors, Description = "latent factors" };
-var iterations = new Option<int>("--iterations") { DefaultValueFactory = _ => defaults.Iterations };
-var regularization = new Option<float>("--regularization") { DefaultValueFactory = _ => defaults.Regularization };
-var alpha = new Option<float>("--alpha") { DefaultValueFactory = _ => defaults.Alpha, Description = "confidence slope: c = 1 + alpha * r" };
-var halfLife = new Option<double>("--half-life") { DefaultValueFactory = _ => defaults.HalfLifeDays, Description = "days after which an event counts half (0: no decay)" };
+// Training options shared by train and evaluate: each one given replaces the value `evaluate --tune` stored last
+// (or the default when it never ran), and the manifest records where every value came from.
+var defaults = new TrainingParameters();
+var factors = new Option<int?>("--factors") { Description = $"latent factors (default: tuned, else {defaults.Als.Factors})" };
+var iterations = new Option<int?>("--iterations") { Description = $"ALS iterations (default: tuned, else {defaults.Als.Iterations})" };
+var regularization = new Option<float?>("--regularization") { Description = $"default: tuned, else {defaults.Als.Regularization}" };
+var alpha = new Option<float?>("--alpha") { Description = $"confidence slope: c = 1 + alpha * r (default: tuned, else {defaults.Als.Alpha})" };
+var halfLife = new Option<double?>("--half-life") { Description = $"days after which an event counts half, 0: no decay (default: tuned, else {defaults.Interactions.HalfLifeDays})" };
 var until = new Option<string?>("--until") { Description = "only events up to this date/time (ISO 8601)" };
 var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
-var seed = new Option<int>("--seed") { DefaultValueFactory = _ => defaults.Seed };
+var seed = new Option<int?>("--seed") { Description = $"default: tuned, else {defaults.Als.Seed}" };
 Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed];
-TrainSettings Settings(ParseResult parse) => new()
+async Task<TrainSettings> Settings(ParseResult parse, DataStore data, CancellationToken ct) => new()
 {
-    Factors = parse.GetValue(factors),
-    Iterations = parse.GetValue(iterations),
-    Regularization = parse.GetValue(regularization),
-    Alpha = parse.GetValue(alpha),
-    HalfLifeDays = parse.GetValue(halfLife),
+    Parameters = await TrainJob.ParametersAsync(data, new ParameterOverrides(parse.GetValue(factors), parse.GetValue(iterations), parse.GetValue(regularization),
+        parse.GetValue(alpha), parse.GetValue(halfLife), parse.GetValue(seed)), ct),
     Until = parse.GetValue(until) is { } u ? DateTimeOffset.Parse(u, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null,
     Threads = parse.GetValue(threads),
-    Seed = parse.GetValue(seed),
 };
 
 // Encoder options shared by train and embed-items.
@@ -84,9 +82,14 @@ train.SetAction(async (parse, ct) =>
 {
     var quiet = parse.GetValue(printVersion);
     if (quiet) AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-    var manifest = await TrainJob.RunAsync(DataStore.Open(parse.GetValue(store)), Settings(parse), ct,
-        EmbedItemsJob.EncoderDirectory(parse.GetValue(trainModel)), parse.GetValue(trainBatchSize));
-    if (quiet) Console.Out.WriteLine(manifest.Version);
+    var data = DataStore.Open(parse.GetValue(store));
+    var settings = await Settings(parse, data, ct);
+    TrainResult result = null!;
+    await ImportJobs.Progress($"ALS {settings.Als.Factors} factors, {settings.Als.Iterations} iterations", settings.Als.Iterations, async advance =>
+        result = await TrainJob.RunAsync(data, settings, new Progress<ServerlessReco.Train.AlsIterationReport>(r => advance(r.Iteration)), ct,
+            EmbedItemsJob.EncoderDirectory(parse.GetValue(trainModel)), parse.GetValue(trainBatchSize)));
+    ModelReports.Render(result, data.Description);
+    if (quiet) Console.Out.WriteLine(result.Manifest.Version);
     return 0;
 });
 root.Subcommands.Add(train);
@@ -96,15 +99,23 @@ var split = new Option<string>("--split") { Description = "time:YYYY-MM-DD or st
 var k = new Option<int>("--k") { DefaultValueFactory = _ => 10 };
 var json = new Option<string?>("--json") { Description = "write the metrics as JSON here" };
 var tune = new Option<bool>("--tune") { Description = "choose factors/alpha/regularization on a validation split inside the training part first" };
-var minLift = new Option<double?>("--min-lift") { Description = "exit with 3 unless ALS NDCG@k is at least this multiple of market popularity's (a gate for scheduled runs)" };
-var evaluate = new Command("evaluate", "Full-ranking evaluation of ALS against popularity (global, market) and item-kNN") { split, k, json, tune, minLift };
+var minLift = new Option<double?>("--min-lift") { Description = "exit with 3 unless the served pipeline's NDCG@k is at least this multiple of market popularity's (a gate for scheduled runs)" };
+var evaluate = new Command("evaluate", "Full-ranking evaluation of the served pipeline and raw ALS against popularity (global, market) and item-kNN, with beyond-accuracy figures") { split, k, json, tune, minLift };
 foreach (var o in trainOptions) evaluate.Options.Add(o);
 evaluate.SetAction(async (parse, ct) =>
 {
-    var report = await EvaluateJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(split)!, parse.GetValue(k), Settings(parse), parse.GetValue(tune), parse.GetValue(json), ct);
-    if (parse.GetValue(minLift) is { } required && report.AlsLift < required)
+    var data = DataStore.Open(parse.GetValue(store));
+    var report = await EvaluateJob.RunAsync(data, parse.GetValue(split)!, parse.GetValue(k), await Settings(parse, data, ct), parse.GetValue(tune), ct);
+    ModelReports.Render(report);
+    if (parse.GetValue(tune)) AnsiConsole.MarkupLine($"tuned parameters stored in {Markup.Escape(data.Description)} models/{ServerlessReco.Publish.ModelStore.TunedParametersPath}: train uses them from now on");
+    if (parse.GetValue(json) is { } path)
     {
-        AnsiConsole.MarkupLine($"[red]ALS lift {report.AlsLift:F2}x is below the required {required:F2}x: do not publish.[/]");
+        await EvaluateJob.WriteJsonAsync(report, path, ct);
+        AnsiConsole.MarkupLine($"metrics written to {Markup.Escape(path)}");
+    }
+    if (parse.GetValue(minLift) is { } required && !(report.ServedLift >= required))
+    {
+        AnsiConsole.MarkupLine($"[red]served pipeline lift {report.ServedLift:F2}x is below the required {required:F2}x: do not publish.[/]");
         return 3;
     }
     return 0;
@@ -172,7 +183,7 @@ var benchItems = new Option<int>("--items") { DefaultValueFactory = _ => 26_744 
 var benchNnz = new Option<long>("--nnz") { DefaultValueFactory = _ => 10_000_000 };
 var benchIterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 5 };
 var benchAls = new Command("als", "Seconds per ALS iteration on a MovieLens-20M-shaped matrix") { benchUsers, benchItems, benchNnz, factors, benchIterations, threads };
-benchAls.SetAction(parse => AlsBenchmark.Run(parse.GetValue(benchUsers), parse.GetValue(benchItems), parse.GetValue(benchNnz), parse.GetValue(factors),
+benchAls.SetAction(parse => AlsBenchmark.Run(parse.GetValue(benchUsers), parse.GetValue(benchItems), parse.GetValue(benchNnz), parse.GetValue(factors) ?? defaults.Als.Factors,
     parse.GetValue(benchIterations), parse.GetValue(threads), Console.Out));
 bench.Subcommands.Add(benchAls);
 

@@ -24,7 +24,7 @@ public sealed class TextEncoder : IDisposable
     private readonly string[] _outputNames;
 
     private TextEncoder(InferenceSession session, IEncoderTokenizer tokenizer, TextEncoderConfig config,
-        string[] inputNames, string outputName, int dimension, string identity)
+        string[] inputNames, string outputName, int dimension, EncoderIdentity identity)
     {
         _session = session;
         _tokenizer = tokenizer;
@@ -40,12 +40,8 @@ public sealed class TextEncoder : IDisposable
     /// <summary>Length of each embedding (the model's hidden size).</summary>
     public int Dimension { get; }
 
-    /// <summary>
-    /// What the embeddings depend on, for the model manifest: family, the first 12 hex digits of model.onnx's
-    /// SHA-256, pooling (+l2 when normalised), max length, and the lowercase flag and text prefix when set.
-    /// Vectors with different identities must not be compared.
-    /// </summary>
-    public string Identity { get; }
+    /// <summary>What the embeddings depend on, recorded in the model manifest: vectors of different identities are never compared.</summary>
+    public EncoderIdentity Identity { get; }
 
     /// <summary>
     /// Loads <c>model.onnx</c> and the tokenizer file from <paramref name="modelDirectory"/>. Without
@@ -266,18 +262,13 @@ public sealed class TextEncoder : IDisposable
     private static string Describe(NodeMetadata meta) =>
         meta.IsTensor ? $"{meta.ElementDataType} [{string.Join(", ", meta.Dimensions.Select(d => d > 0 ? d.ToString() : "?"))}]" : meta.OnnxValueType.ToString();
 
-    private static string BuildIdentity(TextEncoderConfig config, string modelPath)
+    private static EncoderIdentity BuildIdentity(TextEncoderConfig config, string modelPath)
     {
         string sha;
         using (FileStream stream = File.OpenRead(modelPath))
-            sha = Convert.ToHexStringLower(SHA256.HashData(stream))[..12];
-        string pooling = config.Pooling == PoolingMode.Cls ? "cls" : "mean";
-        string identity = $"{FamilyName(config.Family)}/sha256:{sha}/{pooling}{(config.Normalize ? "+l2" : "")}/max{config.MaxLength}";
-        if (config.Lowercase)
-            identity += "/lowercase";
-        if (config.TextPrefix.Length > 0)
-            identity += $"/prefix:{config.TextPrefix}";
-        return identity;
+            sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+        return new EncoderIdentity(FamilyName(config.Family), sha, config.Pooling == PoolingMode.Cls ? "cls" : "mean",
+            config.Normalize, config.MaxLength, config.Lowercase, config.TextPrefix);
     }
 
     private static string FamilyName(EncoderFamily family) =>

@@ -1,4 +1,4 @@
-using ServerlessReco.Train;
+using ServerlessReco.Rank;
 
 namespace ServerlessReco.Evaluate;
 

@@ -1,3 +1,4 @@
+using ServerlessReco.Rank;
 using ServerlessReco.Train;
 
 namespace ServerlessReco.Evaluate;
@@ -55,10 +56,7 @@ public sealed class ItemKnnBaseline
                 foreach (int j in candidates)
                     coCounts[j] = j == i ? float.NegativeInfinity : coCounts[j] / (norms[i] * norms[j] + shrink);
 
-                var best = blockItems.AsSpan(i * width, width);
-                int count = Ranking.TopIndices(coCounts, candidates, best);
-                for (int n = 0; n < count; n++) blockSims[i * width + n] = coCounts[best[n]];
-                kept[i] = count;
+                kept[i] = TopK.SelectAmong(coCounts, candidates, width, blockItems.AsSpan(i * width, width), blockSims.AsSpan(i * width, width));
 
                 foreach (int j in candidates) coCounts[j] = 0;
                 return scratch;

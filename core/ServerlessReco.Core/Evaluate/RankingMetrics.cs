@@ -1,3 +1,5 @@
+using ServerlessReco.Train;
+
 namespace ServerlessReco.Evaluate;
 
 /// <summary>Metrics of one user's top-k list against that user's held-out items.</summary>
@@ -73,5 +75,52 @@ public static class RankingMetrics
             distinct++;
         }
         return (double)distinct / items;
+    }
+
+    /// <summary>
+    /// Intra-list category diversity: the share of pairs of listed items whose categories differ (0: one category,
+    /// 1: every item from its own). Items without a category count as a category of their own each. NaN for lists
+    /// of fewer than two items, which have no pairs; means skip them.
+    /// </summary>
+    public static double IntraListDiversity(ReadOnlySpan<int> list, IReadOnlyList<string> categories)
+    {
+        if (list.Length < 2) return double.NaN;
+        int pairs = 0, different = 0;
+        for (int a = 0; a < list.Length; a++)
+        {
+            for (int b = a + 1; b < list.Length; b++)
+            {
+                pairs++;
+                string ca = categories[list[a]], cb = categories[list[b]];
+                if (ca.Length == 0 || !string.Equals(ca, cb, StringComparison.OrdinalIgnoreCase)) different++;
+            }
+        }
+        return (double)different / pairs;
+    }
+
+    /// <summary>
+    /// Novelty: the mean self-information, in bits, of the listed items (see <see cref="SelfInformation"/>): high
+    /// when a list shows what few shoppers have found. NaN for an empty list.
+    /// </summary>
+    public static double Novelty(ReadOnlySpan<int> list, ReadOnlySpan<double> selfInformation)
+    {
+        if (list.IsEmpty) return double.NaN;
+        double sum = 0;
+        foreach (int item in list) sum += selfInformation[item];
+        return sum / list.Length;
+    }
+
+    /// <summary>
+    /// Self-information of each item, -log2(n_i / U), where n_i is the number of training users who interacted with
+    /// item i (at least 1, so an unseen item is as novel as the rarest seen one) and U the number of users.
+    /// </summary>
+    public static double[] SelfInformation(CsrMatrix train)
+    {
+        var users = new int[train.Cols];
+        foreach (int item in train.ColumnIndices) users[item]++;
+        var result = new double[train.Cols];
+        double total = Math.Max(1, train.Rows);
+        for (int i = 0; i < result.Length; i++) result[i] = -Math.Log2(Math.Max(1, users[i]) / total);
+        return result;
     }
 }

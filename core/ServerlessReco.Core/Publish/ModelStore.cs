@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ServerlessReco.Storage;
+using ServerlessReco.Train;
 
 namespace ServerlessReco.Publish;
 
@@ -14,6 +15,8 @@ public sealed class ModelIntegrityException(string message) : Exception(message)
 public sealed class ModelStore(IBlobStore blobs)
 {
     public const string CurrentPath = "current.json";
+    /// <summary>What `evaluate --tune` chose; `train` starts from it, so the tuned parameters are the published ones.</summary>
+    public const string TunedParametersPath = "tuned-parameters.json";
 
     public static string NewVersion(DateTimeOffset now) => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -71,7 +74,15 @@ public sealed class ModelStore(IBlobStore blobs)
         }
         catch (JsonException e)
         {
-            throw new ModelIntegrityException($"Model version {version}: manifest.json is not valid JSON ({e.Message}).");
+            throw new ModelIntegrityException($"Model version {version}: manifest.json is not a manifest this server can use ({e.Message}). Train and publish a new version.");
+        }
+        try
+        {
+            manifest.Training.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new ModelIntegrityException($"Model version {version}: manifest.json has an invalid training parameter: {e.Message}");
         }
 
         // Every file at once: most are small and their time is round trips, which a cold start waits for. Each is
@@ -167,6 +178,27 @@ public sealed class ModelStore(IBlobStore blobs)
     {
         var data = await blobs.GetAsync(Containers.Models, CurrentPath, ct).ConfigureAwait(false);
         return data is null ? null : JsonSerializer.Deserialize(data.ToMemory().Span, PublishJsonContext.Default.CurrentModel);
+    }
+
+    public async Task WriteTunedParametersAsync(TrainingParameters parameters, CancellationToken ct = default) =>
+        await blobs.PutAsync(Containers.Models, TunedParametersPath,
+            new BinaryData(JsonSerializer.SerializeToUtf8Bytes(parameters, PublishJsonContext.Default.TrainingParameters)), overwrite: true, ct).ConfigureAwait(false);
+
+    /// <summary>The parameters `evaluate --tune` saved last, or null when it never ran against this store.</summary>
+    public async Task<TrainingParameters?> ReadTunedParametersAsync(CancellationToken ct = default)
+    {
+        var data = await blobs.GetAsync(Containers.Models, TunedParametersPath, ct).ConfigureAwait(false);
+        if (data is null) return null;
+        try
+        {
+            var parameters = JsonSerializer.Deserialize(data.ToMemory().Span, PublishJsonContext.Default.TrainingParameters);
+            parameters?.Validate();
+            return parameters;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentOutOfRangeException)
+        {
+            throw new InvalidDataException($"models/{TunedParametersPath} is not a valid set of training parameters ({e.Message}): run evaluate --tune again or delete it.");
+        }
     }
 
     public async Task<List<string>> ListVersionsAsync(CancellationToken ct = default)

@@ -4,7 +4,8 @@ namespace ServerlessReco.Train;
 
 /// <summary>
 /// Events turned into the numbers training needs: dense user and item indices, the user x item strength
-/// matrix r (event weights with exponential time decay), each user's market, and item popularity per market.
+/// matrix r (<see cref="InteractionStrength"/> as of the reference time), each user's market, and item popularity
+/// per market.
 /// </summary>
 public sealed class TrainingData
 {
@@ -23,7 +24,7 @@ public sealed class TrainingData
     public required long EventCount { get; init; }
     public required long AnonymousEventCount { get; init; }
 
-    public static TrainingData Build(IReadOnlyList<InteractionEvent> events, EventWeights weights, double halfLifeDays, DateTimeOffset? referenceTime = null, IEnumerable<string>? extraItems = null)
+    public static TrainingData Build(IReadOnlyList<InteractionEvent> events, InteractionStrength strength, DateTimeOffset? referenceTime = null, IEnumerable<string>? extraItems = null)
     {
         var newest = events.Count == 0 ? DateTimeOffset.UnixEpoch : events.Max(e => e.Timestamp);
         var reference = referenceTime ?? newest;
@@ -43,14 +44,11 @@ public sealed class TrainingData
         var userLatest = new DateTimeOffset[userIds.Length];
         var popularity = new float[markets.Length * itemIds.Length];
         long anonymous = 0;
-        double decayPerDay = halfLifeDays > 0 ? Math.Log(2) / halfLifeDays : 0;
 
         foreach (var e in events)
         {
-            float w = weights.Of(e);
+            float w = strength.Of(e, reference);
             if (w <= 0) continue;
-            double ageDays = Math.Max(0, (reference - e.Timestamp).TotalDays);
-            w *= (float)Math.Exp(-decayPerDay * ageDays);
             int item = itemIndex[e.Item];
             popularity[item] += w;
             if (marketIndex.TryGetValue(e.Market, out int m) && m > 0) popularity[m * itemIds.Length + item] += w;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using ServerlessReco.Catalog;
 using ServerlessReco.Domain;
+using ServerlessReco.Rank;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Functions.Serve;
@@ -14,7 +15,7 @@ namespace ServerlessReco.Functions.Serve;
 /// request. The whole items table is read again only when the feed cannot cover the gap, when a poll brings
 /// more changes than point reads are worth, and every <see cref="ServeSettings.CatalogReconcileInterval"/>.
 /// </summary>
-public sealed class CatalogCache(DataStore store, ServeSettings settings, TimeProvider time, ILogger<CatalogCache> logger)
+public sealed class CatalogCache(DataStore store, ServeSettings settings, TimeProvider time, ILogger<CatalogCache> logger) : IServingCatalog
 {
     /// <summary>An item and the version (<see cref="CatalogChangeFeed.VersionKey"/>) it was read at; null for this instance's own writes.</summary>
     private readonly record struct Entry(CatalogItem Item, ulong? Version);

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
-using ServerlessReco.Train;
+using ServerlessReco.Rank;
 
 namespace ServerlessReco.Functions.Serve;
 

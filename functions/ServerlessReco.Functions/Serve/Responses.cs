@@ -1,15 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Mvc;
+using ServerlessReco.Rank;
 
 namespace ServerlessReco.Functions.Serve;
 
-/// <summary>Why an item is on the list: kinds are because-you-bought, similar-to-recent, matches-your-taste, popular-in-market, popular-globally, similar-to.</summary>
-public sealed record Reason(string Kind, string? ItemId = null, string? Market = null);
-
 public sealed record RecommendedItem(string ItemId, float Score, string Category, LocalizedTitle Title, Reason Reason);
 
-public sealed record RecommendationsResponse(string ModelVersion, string Strategy, string Market, string Locale, IReadOnlyList<RecommendedItem> Items);
+public sealed record RecommendationsResponse(string ModelVersion, Strategy Strategy, string Market, string Locale, IReadOnlyList<RecommendedItem> Items);
 
 public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, string Market, string Locale, IReadOnlyList<RecommendedItem> Items);
 

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
 using ServerlessReco.Domain;
+using ServerlessReco.Rank;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Functions.Serve;
@@ -41,7 +42,7 @@ public static class ServeEndpoints
         string? category, string? exclude, string? diversity, string? crossCategory, string? includePurchased)
     {
         if (!PathId(http, 2, "userId", out var userId, out var problem)) return problem;
-        if (!Common(market, locale, count, 20, out var m, out var loc, out int n, out problem)) return problem;
+        if (!Common(market, locale, count, RecommendationRequest.DefaultCount, out var m, out var loc, out int n, out problem)) return problem;
         if (!Fraction(diversity, "diversity", out float div, out problem)) return problem;
         if (!Flag(crossCategory, "crossCategory", out bool cross, out problem)) return problem;
         if (!Flag(includePurchased, "includePurchased", out bool withPurchased, out problem)) return problem;
@@ -50,14 +51,18 @@ public static class ServeEndpoints
         if (category is { Length: > MaxIdLength }) return Bad("category", $"category is longer than {MaxIdLength} characters.");
         if (models.Current is not { } model) return Unavailable();
 
-        var request = new RecommendationRequest(userId, m, loc, n, string.IsNullOrEmpty(category) ? null : category, excluded, div, cross, withPurchased);
-        return Results.Ok(await recommender.RecommendAsync(model, request, http.RequestAborted));
+        var request = new RecommendationRequest
+        {
+            Market = m.Code, Count = n, Category = string.IsNullOrEmpty(category) ? null : category, Exclude = excluded,
+            Diversity = div, CrossCategory = cross, IncludePurchased = withPurchased,
+        };
+        return Results.Ok(await recommender.RecommendAsync(model, userId, loc, request, http.RequestAborted));
     }
 
     private static IResult Similar(HttpContext http, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count)
     {
         if (!PathId(http, 2, "itemId", out var itemId, out var problem)) return problem;
-        if (!Common(market, locale, count, 20, out var m, out var loc, out int n, out problem)) return problem;
+        if (!Common(market, locale, count, RecommendationRequest.DefaultCount, out var m, out var loc, out int n, out problem)) return problem;
         if (models.Current is not { } model) return Unavailable();
         // Item ids are only dictionary keys here, never storage keys, so any characters are safe.
         if (!model.ItemIndex.TryGetValue(itemId, out int item))
@@ -68,7 +73,7 @@ public static class ServeEndpoints
 
     private static IResult Popular(ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? category)
     {
-        if (!Common(market, locale, count, 20, out var m, out var loc, out int n, out var problem)) return problem;
+        if (!Common(market, locale, count, RecommendationRequest.DefaultCount, out var m, out var loc, out int n, out var problem)) return problem;
         if (category is { Length: > MaxIdLength }) return Bad("category", $"category is longer than {MaxIdLength} characters.");
         if (models.Current is not { } model) return Unavailable();
         return Results.Ok(recommender.Popular(model, m, loc, string.IsNullOrEmpty(category) ? null : category, n));

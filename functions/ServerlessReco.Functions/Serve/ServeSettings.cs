@@ -1,5 +1,6 @@
 using System.Globalization;
 using ServerlessReco.Catalog;
+using ServerlessReco.Rank;
 
 namespace ServerlessReco.Functions.Serve;
 
@@ -22,9 +23,7 @@ public sealed record ServeSettings
     /// Weight of content-embedding cosine in similar items when the model has embeddings; 0 = behavioural
     /// (item-factor) cosine only. Items nobody interacted with are always similar by content alone.
     /// </summary>
-    public float SimilarContentWeight { get; init; } = DefaultSimilarContentWeight;
-
-    public const float DefaultSimilarContentWeight = 0.3f;
+    public float SimilarContentWeight { get; init; } = RankingOptions.DefaultSimilarContentWeight;
     /// <summary>"raw id:market" pairs printed as example requests once the first model loads (RECO_DEMO_EXAMPLES=demo).</summary>
     public List<(string User, string Market)> DemoUsers { get; init; } = [];
 
@@ -37,7 +36,7 @@ public sealed record ServeSettings
         RepeatPurchaseCategories = new((config["RECO_REPEAT_PURCHASE_CATEGORIES"] ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase),
         SimilarContentWeight = float.TryParse(config["RECO_SIMILAR_CONTENT_WEIGHT"], NumberStyles.Float, CultureInfo.InvariantCulture, out var w)
-            ? Math.Clamp(w, 0f, 1f) : DefaultSimilarContentWeight,
+            ? Math.Clamp(w, 0f, 1f) : RankingOptions.DefaultSimilarContentWeight,
         DemoUsers = config["RECO_DEMO_EXAMPLES"] == "demo"
             ? [.. (config["RECO_DEMO_USERS"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(pair => pair.Split(':'))

@@ -148,7 +148,7 @@ public static class ServeBenchmark
         if (scenario == "online-retail")
         {
             await ImportJobs.OnlineRetailAsync(store, null, ct).ConfigureAwait(false);
-            manifest = await TrainJob.RunAsync(store, new TrainSettings(), ct).ConfigureAwait(false);
+            manifest = (await TrainJob.RunAsync(store, new TrainSettings(), null, ct).ConfigureAwait(false)).Manifest;
         }
         else manifest = await WriteSyntheticAsync(store, ct).ConfigureAwait(false);
         // What the nightly pipeline leaves behind: handlers start from the snapshot, not from a table scan.
@@ -183,8 +183,11 @@ public static class ServeBenchmark
         {
             Manifest = new ModelManifest
             {
-                Version = ModelStore.NewVersion(now), CreatedAt = now, TrainedUntil = now, Factors = k,
-                Parameters = new() { ["algorithm"] = "synthetic", ["alpha"] = "1", ["regularization"] = "1" },
+                Version = ModelStore.NewVersion(now), CreatedAt = now, TrainedUntil = now,
+                Training = new ServerlessReco.Train.TrainingParameters
+                {
+                    Als = new ServerlessReco.Train.AlsOptions { Factors = k, Alpha = 1, Regularization = 1 }, ChosenBy = "synthetic benchmark model",
+                },
             },
             UserIds = Enumerable.Range(0, users).Select(i => pseudonymizer.Pseudonymize("u" + i.ToString(CultureInfo.InvariantCulture))).ToArray(),
             ItemIds = itemIds,

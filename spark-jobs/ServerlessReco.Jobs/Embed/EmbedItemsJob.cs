@@ -51,15 +51,14 @@ public static class EmbedItemsJob
         // the model's newest event. The base version's own rows cannot say it: ALS leaves items without
         // interactions small, not zero, and a version written by this job has them filled in already.
         var events = await store.EventLog.ReadDistinctAsync(model.Manifest.TrainedUntil, ct: ct).ConfigureAwait(false);
-        var weights = new EventWeights();
+        var weights = model.Manifest.Training.Interactions.Weights;
         var itemIndex = new Dictionary<string, int>(model.ItemCount, StringComparer.Ordinal);
         for (int i = 0; i < model.ItemCount; i++) itemIndex[model.ItemIds[i]] = i;
         var warm = new bool[model.ItemCount];
         foreach (var e in events)
             if (e.User.Length > 0 && weights.Of(e) > 0 && itemIndex.TryGetValue(e.Item, out int i)) warm[i] = true;
 
-        var embedded = await AddEmbeddingsAsync(model, catalog, warm, encoder, batchSize, ct).ConfigureAwait(false);
-        embedded.Manifest.Parameters["baseVersion"] = baseVersion;
+        var embedded = await AddEmbeddingsAsync(model, catalog, warm, encoder, batchSize, ct, baseVersion: model.Version).ConfigureAwait(false);
         var written = await store.Models.WriteVersionAsync(embedded, ct).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"[green]model version {written.Version}[/] (version {baseVersion} plus item embeddings) written to {Markup.Escape(store.Description)}; publish it with: ./reco jobs publish --version {written.Version}");
         return written;
@@ -79,7 +78,7 @@ public static class EmbedItemsJob
     /// Items with no title keep zero embeddings and their factors.
     /// </summary>
     public static async Task<ModelArtifacts> AddEmbeddingsAsync(
-        ModelArtifacts model, IReadOnlyDictionary<string, CatalogItem> catalog, bool[] warm, TextEncoder encoder, int batchSize, CancellationToken ct)
+        ModelArtifacts model, IReadOnlyDictionary<string, CatalogItem> catalog, bool[] warm, TextEncoder encoder, int batchSize, CancellationToken ct, string? baseVersion = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         int d = encoder.Dimension, items = model.ItemCount;
@@ -155,7 +154,7 @@ public static class EmbedItemsJob
                 Version = ModelStore.NewVersion(now),
                 CreatedAt = now,
                 Encoder = encoder.Identity,
-                Parameters = new Dictionary<string, string>(model.Manifest.Parameters),
+                BaseVersion = baseVersion,
                 Metrics = metrics,
                 Counts = counts,
                 Files = [],

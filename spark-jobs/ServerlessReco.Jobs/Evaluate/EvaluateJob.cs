@@ -1,85 +1,124 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using ServerlessReco.Domain;
 using ServerlessReco.Evaluate;
+using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Train;
+using ServerlessReco.Rank;
 using ServerlessReco.Storage;
 using ServerlessReco.Train;
-using Spectre.Console;
 
 namespace ServerlessReco.Jobs.Evaluate;
 
 public sealed record MethodResult(string Method, EvaluationResult Metrics, double Seconds);
 
 public sealed record EvaluationReport(string Split, int K, int TrainUsers, int TrainItems, long TrainNonZeros, int TestUsers, long TestPairs,
-    Dictionary<string, string> Parameters, List<MethodResult> Results, List<TuningTrial>? Tuning)
+    TrainingParameters Parameters, List<MethodResult> Results, List<TuningTrial>? Tuning)
 {
-    /// <summary>ALS NDCG@k over market popularity's: the figure the accuracy target and the nightly gate use.</summary>
-    public double AlsLift => Results.First(r => r.Method == MarketPopularity).Metrics.Ndcg is > 0 and var market
-        ? Results.Last().Metrics.Ndcg / market : double.NaN;
-
     public const string MarketPopularity = "popularity (market)";
+    public const string Served = "served pipeline";
+
+    /// <summary>NDCG@k of what shoppers get (the served pipeline) over market popularity's: the accuracy target and the nightly gate.</summary>
+    public double ServedLift => Ndcg(MarketPopularity) is > 0 and var market ? Ndcg(Served) / market : double.NaN;
+
+    private double Ndcg(string method) => Results.First(r => r.Method == method).Metrics.Ndcg;
 }
 
 public sealed record TuningTrial(int Factors, float Alpha, float Regularization, double ValidationNdcg);
 
 public static class EvaluateJob
 {
-    public static async Task<EvaluationReport> RunAsync(DataStore store, string splitSpec, int k, TrainSettings settings, bool tune, string? jsonPath, CancellationToken ct)
+    /// <summary>The diversity of the second served configuration: what a storefront asking for variety gets.</summary>
+    public const float DiverseServingDiversity = 0.3f;
+
+    /// <summary>
+    /// Splits the event log, optionally tunes on a validation split inside the training part (and stores the choice
+    /// for `train`), then ranks the test users with the baselines, raw ALS scores and the served pipeline.
+    /// </summary>
+    public static async Task<EvaluationReport> RunAsync(DataStore store, string splitSpec, int k, TrainSettings settings, bool tune, CancellationToken ct)
     {
         var events = await store.EventLog.ReadDistinctAsync(settings.Until, ct: ct).ConfigureAwait(false);
-        var split = EvaluationSplit.Build(events, splitSpec, settings.Weights, settings.HalfLifeDays);
+        var catalog = await EmbedItemsJob.ReadCatalogAsync(store, ct).ConfigureAwait(false);
+        var split = EvaluationSplit.Build(events, splitSpec, settings.Parameters.Interactions);
         int testUsers = Enumerable.Range(0, split.Test.Rows).Count(u => split.Test.RowLength(u) > 0);
-        AnsiConsole.MarkupLine($"{split.Description}: train users {split.Train.UserIds.Length:N0}, items {split.Train.ItemIds.Length:N0}, non-zeros {split.Train.UserItems.NonZeros:N0}; test users {testUsers:N0}, pairs {split.Test.NonZeros:N0}");
         if (testUsers == 0) throw new InvalidOperationException($"The {split.Description} leaves no test user with a new item: choose an earlier date or another split.");
 
         List<TuningTrial>? trials = null;
         if (tune)
         {
-            (settings, trials) = Tune(split.TrainEvents, splitSpec, k, settings);
-            AnsiConsole.MarkupLine($"tuned on the validation split: factors {settings.Factors}, alpha {settings.Alpha}, regularization {settings.Regularization}");
+            (settings, trials) = Tune(split.TrainEvents, splitSpec, k, settings, catalog);
+            await store.Models.WriteTunedParametersAsync(settings.Parameters, ct).ConfigureAwait(false);
         }
 
         var results = new List<MethodResult>();
         var train = split.Train;
-        MethodResult Run(string name, UserScorer scorer, double setupSeconds)
+        var factorsClock = Stopwatch.StartNew();
+        var (factors, _) = TrainJob.Fit(train.UserItems, settings.Als, null, ct);
+        double alsSeconds = factorsClock.Elapsed.TotalSeconds;
+        var model = ServingModel.Build(TrainedModel.Build(train, factors, settings.Parameters, catalog, DateTimeOffset.UtcNow));
+        var context = EvaluationContext.From(train, model.Categories);
+
+        void Run(string name, double setupSeconds, Func<EvaluationResult> evaluate)
         {
             var clock = Stopwatch.StartNew();
-            var metrics = Evaluator.Evaluate(train.UserItems, split.Test, scorer, k, settings.Threads);
-            var result = new MethodResult(name, metrics, setupSeconds + clock.Elapsed.TotalSeconds);
-            results.Add(result);
-            return result;
+            var metrics = evaluate();
+            results.Add(new MethodResult(name, metrics, setupSeconds + clock.Elapsed.TotalSeconds));
         }
+        void Scored(string name, UserScorer scorer, double setupSeconds) =>
+            Run(name, setupSeconds, () => Evaluator.Evaluate(train.UserItems, split.Test, scorer, k, settings.Threads, context));
 
-        Run("popularity (global)", PopularityBaseline.Global(train.UserItems), 0);
-        Run(EvaluationReport.MarketPopularity, PopularityBaseline.PerMarket(train.UserItems, train.UserMarket, train.Markets.Length, settings.PopularityShrinkage), 0);
+        Scored("popularity (global)", PopularityBaseline.Global(train.UserItems), 0);
+        Scored(EvaluationReport.MarketPopularity, PopularityBaseline.PerMarket(train.UserItems, train.UserMarket, train.Markets.Length, settings.Parameters.PopularityShrinkage), 0);
         var knnClock = Stopwatch.StartNew();
         var knn = new ItemKnnBaseline(train.UserItems);
-        Run("item-kNN (cosine)", knn.Score, knnClock.Elapsed.TotalSeconds);
-        var alsClock = Stopwatch.StartNew();
-        var factors = await TrainJob.FitAsync(train.UserItems, settings.Als, ct).ConfigureAwait(false);
-        Run($"ALS ({settings.Factors} factors)", AlsScorer(factors), alsClock.Elapsed.TotalSeconds);
+        Scored("item-kNN (cosine)", knn.Score, knnClock.Elapsed.TotalSeconds);
+        Scored($"ALS ({settings.Parameters.Als.Factors} factors, raw scores)", AlsScorer(factors), alsSeconds);
+        var servedCatalog = new FixedCatalog(catalog);
+        Run(EvaluationReport.Served, alsSeconds, () => Evaluator.Evaluate(train.UserItems, split.Test,
+            ServedRanker(model, servedCatalog, train, new RecommendationRequest { Market = null }), k, settings.Threads, context));
+        Run($"served, diversity {DiverseServingDiversity.ToString(CultureInfo.InvariantCulture)} + cross-category", alsSeconds, () => Evaluator.Evaluate(train.UserItems, split.Test,
+            ServedRanker(model, servedCatalog, train, new RecommendationRequest { Market = null, Diversity = DiverseServingDiversity, CrossCategory = true }), k, settings.Threads, context));
 
-        var report = new EvaluationReport(split.Description, k, train.UserIds.Length, train.ItemIds.Length, train.UserItems.NonZeros, testUsers, split.Test.NonZeros,
-            settings.Describe(), results, trials);
-        Print(report);
-        if (jsonPath is not null)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
-            await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(report, JobsJsonContext.Default.EvaluationReport), ct).ConfigureAwait(false);
-            AnsiConsole.MarkupLine($"metrics written to {Markup.Escape(jsonPath)}");
-        }
-        return report;
+        return new EvaluationReport(split.Description, k, train.UserIds.Length, train.ItemIds.Length, train.UserItems.NonZeros, testUsers, split.Test.NonZeros,
+            settings.Parameters, results, trials);
+    }
+
+    public static async Task WriteJsonAsync(EvaluationReport report, string path, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, JobsJsonContext.Default.EvaluationReport), ct).ConfigureAwait(false);
     }
 
     public static UserScorer AlsScorer(AlsFactors factors) =>
         (user, scores) => Scoring.ScoreAll(factors.ItemFactors, factors.Factors, factors.User(user), scores);
 
     /// <summary>
-    /// Grid search on a validation split carved out of the training part only (the last 30 days before the test
-    /// period for a time split; a further stratified split otherwise), so the test part never informs a choice.
+    /// Each test user's list as the recommendations endpoint would answer them right after training: the pipeline
+    /// serving runs, over the model a published version would hold, in the user's latest market (any market when
+    /// it is unknown), with the catalogue's filters. No events arrived after training, so there is nothing to fold in.
     /// </summary>
-    private static (TrainSettings, List<TuningTrial>) Tune(IReadOnlyList<ServerlessReco.Domain.InteractionEvent> trainEvents, string splitSpec, int k, TrainSettings settings)
+    public static UserRanker ServedRanker(ServingModel model, IServingCatalog catalog, TrainingData train, RecommendationRequest request)
+    {
+        var pipeline = new RankingPipeline(new RankingOptions());
+        return (user, list) =>
+        {
+            var market = train.Markets[train.UserMarket[user]];
+            var shopper = ShopperHistory.From([], model, user, model.Manifest.TrainedUntil);
+            var ranked = pipeline.Recommend(model, catalog, shopper,
+                request with { Market = market == Publish.ModelArtifacts.GlobalMarket ? null : market, Count = list.Length });
+            for (int i = 0; i < ranked.Items.Count; i++) list[i] = ranked.Items[i].Index;
+            return ranked.Items.Count;
+        };
+    }
+
+    /// <summary>
+    /// Grid search of the served pipeline's NDCG@k on a validation split carved out of the training part only (the
+    /// last 30 days before the test period for a time split; a further stratified split otherwise), so the test
+    /// part never informs a choice.
+    /// </summary>
+    private static (TrainSettings, List<TuningTrial>) Tune(IReadOnlyList<InteractionEvent> trainEvents, string splitSpec, int k, TrainSettings settings,
+        IReadOnlyDictionary<string, CatalogItem> catalog)
     {
         string validationSpec;
         if (splitSpec.StartsWith("time:", StringComparison.Ordinal))
@@ -88,7 +127,8 @@ public static class EvaluateJob
             validationSpec = $"time:{at.AddDays(-30):yyyy-MM-dd}";
         }
         else validationSpec = "stratified:0.8:7";
-        var validation = EvaluationSplit.Build(trainEvents, validationSpec, settings.Weights, settings.HalfLifeDays);
+        var validation = EvaluationSplit.Build(trainEvents, validationSpec, settings.Parameters.Interactions);
+        var servedCatalog = new FixedCatalog(catalog);
         var trials = new List<TuningTrial>();
         var best = settings;
         double bestNdcg = -1;
@@ -96,29 +136,19 @@ public static class EvaluateJob
         foreach (float alpha in new[] { 1f, 3f, 10f })
         foreach (float reg in new[] { 1f, 10f, 50f })
         {
-            var candidate = settings with { Factors = factors, Alpha = alpha, Regularization = reg };
-            var fit = ImplicitAls.Fit(validation.Train.UserItems, candidate.Als);
-            var metrics = Evaluator.Evaluate(validation.Train.UserItems, validation.Test, AlsScorer(fit), k, settings.Threads);
+            var candidate = settings with { Parameters = settings.Parameters with { Als = settings.Parameters.Als with { Factors = factors, Alpha = alpha, Regularization = reg } } };
+            var (fit, _) = TrainJob.Fit(validation.Train.UserItems, candidate.Als, null, default);
+            var model = ServingModel.Build(TrainedModel.Build(validation.Train, fit, candidate.Parameters, catalog, DateTimeOffset.UtcNow));
+            var metrics = Evaluator.Evaluate(validation.Train.UserItems, validation.Test,
+                ServedRanker(model, servedCatalog, validation.Train, new RecommendationRequest { Market = null }), k, settings.Threads);
             trials.Add(new TuningTrial(factors, alpha, reg, metrics.Ndcg));
             if (metrics.Ndcg > bestNdcg) { bestNdcg = metrics.Ndcg; best = candidate; }
         }
-        return (best, trials);
-    }
-
-    private static void Print(EvaluationReport report)
-    {
-        var table = new Table().Title($"{Markup.Escape(report.Split)}, full ranking, k = {report.K}")
-            .AddColumn("method").AddColumn(new TableColumn($"Precision@{report.K}").RightAligned()).AddColumn(new TableColumn($"Recall@{report.K}").RightAligned())
-            .AddColumn(new TableColumn($"NDCG@{report.K}").RightAligned()).AddColumn(new TableColumn($"MAP@{report.K}").RightAligned())
-            .AddColumn(new TableColumn("hit rate").RightAligned()).AddColumn(new TableColumn("coverage").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned());
-        foreach (var r in report.Results)
+        var chosen = best.Parameters with
         {
-            var m = r.Metrics;
-            table.AddRow(Markup.Escape(r.Method), F(m.Precision), F(m.Recall), F(m.Ndcg), F(m.Map), F(m.HitRate), F(m.Coverage), r.Seconds.ToString("F1", CultureInfo.InvariantCulture));
-        }
-        AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"ALS NDCG@{report.K} / market popularity NDCG@{report.K} = [bold]{report.AlsLift:F2}x[/]");
+            ChosenBy = string.Create(CultureInfo.InvariantCulture,
+                $"evaluate --tune on the {validation.Description} before the {splitSpec} test period: served NDCG@{k} {bestNdcg:F4}, best of {trials.Count}"),
+        };
+        return (best with { Parameters = chosen }, trials);
     }
-
-    private static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
 }

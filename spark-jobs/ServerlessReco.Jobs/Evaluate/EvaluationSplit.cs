@@ -49,18 +49,18 @@ public sealed class EvaluationSplit
         return (train, test, $"stratified split {ratio:0.##} train per user, seed {seed}");
     }
 
-    public static EvaluationSplit Build(IReadOnlyList<InteractionEvent> events, string spec, EventWeights weights, double halfLifeDays)
+    public static EvaluationSplit Build(IReadOnlyList<InteractionEvent> events, string spec, InteractionStrength strength)
     {
         var (trainEvents, testEvents, description) = Divide(events, spec);
         var reference = trainEvents.Count > 0 ? trainEvents.Max(e => e.Timestamp) : DateTimeOffset.UnixEpoch;
-        var train = TrainingData.Build(trainEvents, weights, halfLifeDays, reference);
+        var train = TrainingData.Build(trainEvents, strength, reference);
         var users = IdIndex.Of(train.UserIds);
         var items = IdIndex.Of(train.ItemIds);
         var rows = new List<int>();
         var cols = new List<int>();
         foreach (var e in testEvents)
         {
-            if (e.User.Length == 0 || weights.Of(e) <= 0) continue;
+            if (e.User.Length == 0 || strength.Weights.Of(e) <= 0) continue;
             if (!users.TryGetValue(e.User, out int u) || !items.TryGetValue(e.Item, out int i)) continue;
             if (train.UserItems.RowIndices(u).BinarySearch(i) >= 0) continue;
             rows.Add(u);

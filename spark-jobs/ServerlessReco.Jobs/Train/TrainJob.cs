@@ -1,22 +1,61 @@
 using System.Diagnostics;
 using ServerlessReco.Embed;
 using ServerlessReco.Jobs.Embed;
-using ServerlessReco.Jobs.Import;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
 using ServerlessReco.Train;
-using Spectre.Console;
 
 namespace ServerlessReco.Jobs.Train;
 
+/// <summary>What a training run did; the CLI renders it.</summary>
+public sealed record TrainResult(
+    ModelManifest Manifest, long Events, int Users, int Items, long NonZeros, double ReadSeconds, double SecondsPerIteration,
+    int Threads, double TotalSeconds, long Bytes, bool Embedded);
+
+/// <summary>Hyper-parameters given on the command line; each replaces the stored or default value it names.</summary>
+public sealed record ParameterOverrides(int? Factors = null, int? Iterations = null, float? Regularization = null, float? Alpha = null, double? HalfLifeDays = null, int? Seed = null)
+{
+    public TrainingParameters ApplyTo(TrainingParameters parameters)
+    {
+        var named = new List<string>();
+        void Note(object? value, string name) { if (value is not null) named.Add($"{name} {value}"); }
+        Note(Factors, "factors"); Note(Iterations, "iterations"); Note(Regularization, "regularization"); Note(Alpha, "alpha");
+        Note(HalfLifeDays, "half-life"); Note(Seed, "seed");
+        if (named.Count == 0) return parameters;
+        var als = parameters.Als;
+        return parameters with
+        {
+            Als = als with
+            {
+                Factors = Factors ?? als.Factors, Iterations = Iterations ?? als.Iterations, Regularization = Regularization ?? als.Regularization,
+                Alpha = Alpha ?? als.Alpha, Seed = Seed ?? als.Seed,
+            },
+            Interactions = parameters.Interactions with { HalfLifeDays = HalfLifeDays ?? parameters.Interactions.HalfLifeDays },
+            ChosenBy = $"{parameters.ChosenBy}; command line: {string.Join(", ", named)}",
+        };
+    }
+}
+
 public static class TrainJob
 {
+    /// <summary>
+    /// What train and evaluate learn with: the parameters `evaluate --tune` stored last (the defaults when it never
+    /// ran), then whatever the command line names.
+    /// </summary>
+    public static async Task<TrainingParameters> ParametersAsync(DataStore store, ParameterOverrides overrides, CancellationToken ct)
+    {
+        var parameters = overrides.ApplyTo(await store.Models.ReadTunedParametersAsync(ct).ConfigureAwait(false) ?? new TrainingParameters());
+        parameters.Validate();
+        return parameters;
+    }
+
     /// <summary>
     /// Reads the event log and catalogue, trains ALS and popularity, writes a new (unpublished) model version. With
     /// <paramref name="encoderDirectory"/> the version also gets item embeddings and cold-start factors, as
     /// `embed-items` would add them.
     /// </summary>
-    public static async Task<ModelManifest> RunAsync(DataStore store, TrainSettings settings, CancellationToken ct, string? encoderDirectory = null, int embedBatchSize = 32)
+    public static async Task<TrainResult> RunAsync(DataStore store, TrainSettings settings, IProgress<AlsIterationReport>? progress, CancellationToken ct,
+        string? encoderDirectory = null, int embedBatchSize = 32)
     {
         var clock = Stopwatch.StartNew();
         // Loaded before the slow part so a wrong folder fails at once.
@@ -26,71 +65,29 @@ public static class TrainJob
         var catalog = await EmbedItemsJob.ReadCatalogAsync(store, ct).ConfigureAwait(false);
         double readSeconds = clock.Elapsed.TotalSeconds;
 
-        var data = TrainingData.Build(events, settings.Weights, settings.HalfLifeDays, settings.Until, catalog.Keys);
-        AnsiConsole.MarkupLine($"events {events.Count:N0} (distinct ids), users {data.UserIds.Length:N0}, items {data.ItemIds.Length:N0}, non-zeros {data.UserItems.NonZeros:N0}, read in {readSeconds:F1} s");
-
-        var factors = await FitAsync(data.UserItems, settings.Als, ct).ConfigureAwait(false);
-        var now = DateTimeOffset.UtcNow;
-        var manifest = new ModelManifest
-        {
-            Version = ModelStore.NewVersion(now),
-            CreatedAt = now,
-            TrainedUntil = data.NewestEvent,
-            Factors = settings.Factors,
-            Parameters = settings.Describe(),
-            Counts = new()
-            {
-                ["events"] = data.EventCount,
-                ["anonymousEvents"] = data.AnonymousEventCount,
-                ["users"] = data.UserIds.Length,
-                ["items"] = data.ItemIds.Length,
-                ["nonZeros"] = data.UserItems.NonZeros,
-                ["markets"] = data.Markets.Length - 1,
-            },
-        };
-        var model = new ModelArtifacts
-        {
-            Manifest = manifest,
-            UserIds = data.UserIds,
-            ItemIds = data.ItemIds,
-            UserFactors = factors.UserFactors,
-            ItemFactors = factors.ItemFactors,
-            PopularityMarkets = data.Markets,
-            Popularity = data.ShrunkPopularity(settings.PopularityShrinkage),
-            PurchasePointers = data.Purchases.RowPointers,
-            PurchaseItems = data.Purchases.ColumnIndices,
-            ItemCategories = data.ItemIds.Select(id => catalog.TryGetValue(id, out var c) ? c.Category : "").ToArray(),
-        };
-        if (encoder is null)
-        {
-            AnsiConsole.MarkupLine(Markup.Escape(EmbedItemsJob.NoEncoderMessage));
-        }
-        else
+        var data = TrainingData.Build(events, settings.Parameters.Interactions, settings.Until, catalog.Keys);
+        var (factors, secondsPerIteration) = Fit(data.UserItems, settings.Als, progress, ct);
+        var model = TrainedModel.Build(data, factors, settings.Parameters, catalog, DateTimeOffset.UtcNow);
+        if (encoder is not null)
         {
             var warm = new bool[data.ItemIds.Length];
             foreach (int item in data.UserItems.ColumnIndices) warm[item] = true;
             model = await EmbedItemsJob.AddEmbeddingsAsync(model, catalog, warm, encoder, embedBatchSize, ct).ConfigureAwait(false);
         }
         var written = await store.Models.WriteVersionAsync(model, ct).ConfigureAwait(false);
-        AnsiConsole.MarkupLine($"[green]model version {written.Version}[/] written to {Markup.Escape(store.Description)} models/{written.Version}/ ({written.Files.Values.Sum(f => f.Bytes) / 1e6:F1} MB) in {clock.Elapsed.TotalSeconds:F1} s; publish it with: ./reco jobs publish --version {written.Version}");
-        return written;
+        return new TrainResult(written, data.EventCount, data.UserIds.Length, data.ItemIds.Length, data.UserItems.NonZeros, readSeconds,
+            secondsPerIteration, settings.Threads, clock.Elapsed.TotalSeconds, written.Files.Values.Sum(f => f.Bytes), encoder is not null);
     }
 
-    /// <summary>ALS with a per-iteration progress bar.</summary>
-    public static async Task<AlsFactors> FitAsync(CsrMatrix userItems, AlsOptions options, CancellationToken ct)
+    /// <summary>ALS, reporting each iteration; returns the factors and the mean seconds per iteration.</summary>
+    public static (AlsFactors Factors, double SecondsPerIteration) Fit(CsrMatrix userItems, AlsOptions options, IProgress<AlsIterationReport>? progress, CancellationToken ct)
     {
-        AlsFactors? result = null;
         double total = 0;
-        await ImportJobs.Progress($"ALS {options.Factors} factors, {options.Iterations} iterations", options.Iterations, advance =>
+        var factors = ImplicitAls.Fit(userItems, options, report =>
         {
-            result = ImplicitAls.Fit(userItems, options, report =>
-            {
-                total += report.Seconds;
-                advance(report.Iteration);
-            }, ct);
-            return Task.CompletedTask;
-        }).ConfigureAwait(false);
-        AnsiConsole.MarkupLine($"ALS: {total / Math.Max(1, options.Iterations):F3} s/iteration on {options.Threads} threads");
-        return result!;
+            total += report.Seconds;
+            progress?.Report(report);
+        }, ct);
+        return (factors, total / Math.Max(1, options.Iterations));
     }
 }

@@ -27,7 +27,7 @@ public sealed class EmbedConfigTests
         using TextEncoder encoder = TextEncoder.Load(folder.Path);
 
         Assert.Equal(new TextEncoderConfig(EncoderFamily.XlmrSentencePiece, PoolingMode.Cls, Normalize: false, MaxLength: 64, TextPrefix: "passage: "), encoder.Config);
-        Assert.EndsWith("/cls/max64/prefix:passage: ", encoder.Identity);
+        Assert.EndsWith("/cls/max64/prefix:passage: ", encoder.Identity.ToString());
     }
 
     [Fact]

@@ -87,8 +87,8 @@ public sealed class EmbedTextEncoderTests(EncoderCache encoders) : IClassFixture
         TextEncoder encoder = encoders.Get(fixture, PoolingMode.Cls);
 
         Assert.Equal(32, encoder.Dimension);
-        Assert.StartsWith(identityPrefix, encoder.Identity);
-        Assert.Matches(@"/sha256:[0-9a-f]{12}/cls\+l2/max32$", encoder.Identity);
+        Assert.StartsWith(identityPrefix, encoder.Identity.ToString());
+        Assert.Matches(@"/sha256:[0-9a-f]{12}/cls\+l2/max32$", encoder.Identity.ToString());
         Assert.NotEqual(encoder.Identity, encoders.Get(fixture, PoolingMode.Mean).Identity);
     }
 

@@ -15,7 +15,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
 
     public static ModelArtifacts SmallModel(string version) => new()
     {
-        Manifest = new ModelManifest { Version = version, CreatedAt = DateTimeOffset.UnixEpoch, TrainedUntil = DateTimeOffset.UnixEpoch, Factors = 2 },
+        Manifest = new ModelManifest { Version = version, CreatedAt = DateTimeOffset.UnixEpoch, TrainedUntil = DateTimeOffset.UnixEpoch, Training = new() { Als = new() { Factors = 2 } } },
         UserIds = ["u1", "u2", "u3"],
         ItemIds = ["a", "b"],
         UserFactors = [1, 2, 3, 4, 5, 6],

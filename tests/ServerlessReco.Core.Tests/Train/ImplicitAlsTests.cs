@@ -1,3 +1,4 @@
+using ServerlessReco.Rank;
 using ServerlessReco.Train;
 
 namespace ServerlessReco.Tests.Train;

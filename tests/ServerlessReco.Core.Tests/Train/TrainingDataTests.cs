@@ -21,7 +21,7 @@ public class TrainingDataTests
             E("2", "u", "a", EventType.View, 10),
             E("3", "u", "b", EventType.Purchase, 0),
         };
-        var data = TrainingData.Build(events, new EventWeights(), halfLifeDays: 10);
+        var data = TrainingData.Build(events, new InteractionStrength { HalfLifeDays = 10 });
         Assert.Equal(["a", "b"], data.ItemIds);
         Assert.Equal(1.1f, data.UserItems.RowValues(0)[0], 5);
         Assert.Equal(0.5f, data.UserItems.RowValues(0)[1], 5);
@@ -33,7 +33,7 @@ public class TrainingDataTests
     public void Anonymous_events_count_for_popularity_but_not_as_a_user()
     {
         var events = new[] { E("1", "", "a", EventType.Purchase, 0, "FR"), E("2", "u", "b", EventType.Purchase, 0) };
-        var data = TrainingData.Build(events, new EventWeights(), halfLifeDays: 0);
+        var data = TrainingData.Build(events, new InteractionStrength { HalfLifeDays = 0 });
         Assert.Equal(["u"], data.UserIds);
         Assert.Equal(1, data.AnonymousEventCount);
         Assert.Equal(["*", "DE", "FR"], data.Markets);
@@ -47,7 +47,7 @@ public class TrainingDataTests
         var events = new List<InteractionEvent>();
         for (int i = 0; i < 9; i++) events.Add(E("g" + i, "g" + i, "a", EventType.Purchase, 0, "GB"));
         events.Add(E("d", "d", "b", EventType.Purchase, 0, "DE"));
-        var data = TrainingData.Build(events, new EventWeights(), halfLifeDays: 0);
+        var data = TrainingData.Build(events, new InteractionStrength { HalfLifeDays = 0 });
         var pop = data.ShrunkPopularity(beta: 10);
         int de = Array.IndexOf(data.Markets, "DE"), items = data.ItemIds.Length;
         Assert.Equal(0.9f, pop[0], 5);

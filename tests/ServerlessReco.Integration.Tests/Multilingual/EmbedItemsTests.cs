@@ -13,7 +13,7 @@ namespace ServerlessReco.Tests.Multilingual;
 public sealed class EmbedItemsTests : IAsyncLifetime
 {
     private const int ColdItems = 4;
-    private static readonly TrainSettings Settings = new() { Factors = 4, Iterations = 3, Threads = 2 };
+    private static readonly TrainSettings Settings = new() { Parameters = new() { Als = new() { Factors = 4, Iterations = 3 } }, Threads = 2 };
     private readonly DataStore _store = TestStorage.NewStore();
 
     internal static string Encoder => Path.Combine(AppContext.BaseDirectory, "fixtures", "encoders", "xlmr-sentencepiece");
@@ -47,10 +47,11 @@ public sealed class EmbedItemsTests : IAsyncLifetime
     [Fact]
     public async Task Train_with_an_encoder_writes_normalised_item_embeddings_the_encoder_identity_and_cold_start_metrics()
     {
-        var manifest = await TrainJob.RunAsync(_store, Settings, default, Encoder, embedBatchSize: 4);
+        var manifest = (await TrainJob.RunAsync(_store, Settings, null, default, Encoder, embedBatchSize: 4)).Manifest;
 
         var model = await _store.Models.LoadAsync(manifest.Version);
-        Assert.StartsWith("xlmr-sentencepiece/sha256:", model.Manifest.Encoder);
+        Assert.Equal("xlmr-sentencepiece", model.Manifest.Encoder?.Family);
+        Assert.Matches("^[0-9a-f]{64}$", model.Manifest.Encoder!.ModelSha256);
         Assert.Equal(32, model.EmbeddingDimension);
         Assert.Equal(16, model.ItemCount);
         for (int i = 0; i < model.ItemCount; i++)
@@ -65,14 +66,14 @@ public sealed class EmbedItemsTests : IAsyncLifetime
     [Fact]
     public async Task Embed_items_writes_a_new_version_from_the_newest_one_and_changes_only_cold_items()
     {
-        var baseManifest = await TrainJob.RunAsync(_store, Settings, default);
+        var baseManifest = (await TrainJob.RunAsync(_store, Settings, null, default)).Manifest;
         var baseModel = await _store.Models.LoadAsync(baseManifest.Version);
         Assert.Null(baseModel.ItemEmbeddings);
 
         var manifest = await EmbedItemsJob.RunAsync(_store, Encoder, version: null, batchSize: 8, default);
 
         Assert.NotNull(manifest);
-        Assert.Equal(baseManifest.Version, manifest.Parameters["baseVersion"]);
+        Assert.Equal(baseManifest.Version, manifest.BaseVersion);
         Assert.Equal(2, (await _store.Models.ListVersionsAsync()).Count);
         var model = await _store.Models.LoadAsync(manifest.Version);
         Assert.Equal(baseModel.UserFactors, model.UserFactors);
@@ -91,7 +92,7 @@ public sealed class EmbedItemsTests : IAsyncLifetime
     [Fact]
     public async Task Embed_items_without_an_encoder_writes_nothing()
     {
-        await TrainJob.RunAsync(_store, Settings, default);
+        await TrainJob.RunAsync(_store, Settings, null, default);
 
         var manifest = await EmbedItemsJob.RunAsync(_store, encoderDirectory: null, version: null, batchSize: 32, default);
 

@@ -50,8 +50,8 @@ public sealed class BatchPipelineTests : IAsyncLifetime
     public async Task Train_and_publish_produce_a_verified_version_and_a_corrupt_blob_is_refused()
     {
         await ImportJobs.OnlineRetailAsync(_store, _sample, default);
-        var manifest = await TrainJob.RunAsync(_store, new TrainSettings { Factors = 16, Iterations = 5 }, default);
-        Assert.Equal("16", manifest.Parameters["factors"]);
+        var manifest = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = new() { Als = new() { Factors = 16, Iterations = 5 } } }, null, default)).Manifest;
+        Assert.Equal(16, manifest.Training.Als.Factors);
         Assert.True(manifest.Counts["users"] > 100);
         await _store.Models.PublishAsync(manifest.Version);
         var model = await _store.Models.LoadAsync((await _store.Models.ReadCurrentAsync())!.Version);
@@ -83,7 +83,7 @@ public sealed class BatchPipelineTests : IAsyncLifetime
         var events = await _store.EventLog.ReadDistinctAsync();
         var user = events.First(e => e.User.Length > 0).User;
         await _store.EventLog.RecordTombstoneAsync(user, DateTimeOffset.UtcNow);
-        var manifest = await TrainJob.RunAsync(_store, new TrainSettings { Factors = 8, Iterations = 2 }, default);
+        var manifest = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = new() { Als = new() { Factors = 8, Iterations = 2 } } }, null, default)).Manifest;
         var model = await _store.Models.LoadAsync(manifest.Version);
         Assert.DoesNotContain(user, model.UserIds);
         Assert.DoesNotContain(await _store.EventLog.ReadDistinctAsync(), e => e.User == user);
@@ -93,10 +93,18 @@ public sealed class BatchPipelineTests : IAsyncLifetime
     public async Task Evaluation_reports_every_method_on_a_time_split()
     {
         await ImportJobs.OnlineRetailAsync(_store, _sample, default);
-        var report = await EvaluateJob.RunAsync(_store, "time:2010-12-10", 10, new TrainSettings { Factors = 16, Iterations = 5 }, tune: false, jsonPath: null, default);
-        Assert.Equal(["popularity (global)", "popularity (market)", "item-kNN (cosine)", "ALS (16 factors)"], report.Results.Select(r => r.Method));
+        var report = await EvaluateJob.RunAsync(_store, "time:2010-12-10", 10, new TrainSettings { Parameters = new() { Als = new() { Factors = 16, Iterations = 5 } } }, tune: false, default);
+        Assert.Equal(["popularity (global)", "popularity (market)", "item-kNN (cosine)", "ALS (16 factors, raw scores)", "served pipeline", "served, diversity 0.3 + cross-category"],
+            report.Results.Select(r => r.Method));
         Assert.True(report.TestUsers > 0);
         Assert.All(report.Results, r => Assert.InRange(r.Metrics.Ndcg, 0, 1));
+        Assert.All(report.Results, r => Assert.InRange(r.Metrics.Diversity, 0, 1));
+        Assert.All(report.Results, r => Assert.True(r.Metrics.Novelty > 0, $"{r.Method} has no novelty figure"));
+        Assert.All(report.Results, r => Assert.NotEmpty(r.Metrics.Markets!));
         Assert.True(report.Results.Max(r => r.Metrics.HitRate) > 0);
+        var served = report.Results.Single(r => r.Method == EvaluationReport.Served);
+        var diverse = report.Results.Last();
+        // Asking for variety must show as more category diversity than the plain served list.
+        Assert.True(diverse.Metrics.Diversity > served.Metrics.Diversity, $"diverse {diverse.Metrics.Diversity} vs served {served.Metrics.Diversity}");
     }
 }

@@ -30,7 +30,7 @@ public class ContentTests
             model.PopularityRow(m).CopyTo(popularity.AsSpan(m * (n + 1), n));
         return new ModelArtifacts
         {
-            Manifest = model.Manifest with { Encoder = "test-encoder" },
+            Manifest = model.Manifest with { Encoder = new ServerlessReco.Embed.EncoderIdentity("test-encoder", "0123456789ab", "mean", true, 32) },
             UserIds = model.UserIds,
             ItemIds = ids,
             UserFactors = model.UserFactors,

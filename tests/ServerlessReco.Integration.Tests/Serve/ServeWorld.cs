@@ -63,8 +63,11 @@ public static class ServeWorld
                 Version = version,
                 CreatedAt = DateTimeOffset.UtcNow,
                 TrainedUntil = TrainedUntil,
-                Factors = K,
-                Parameters = new() { ["alpha"] = "10", ["regularization"] = "0.1", ["halfLifeDays"] = "30" },
+                Training = new ServerlessReco.Train.TrainingParameters
+                {
+                    Als = new ServerlessReco.Train.AlsOptions { Factors = K, Alpha = 10, Regularization = 0.1f },
+                    Interactions = new ServerlessReco.Train.InteractionStrength { HalfLifeDays = 30 },
+                },
             },
             UserIds = users,
             ItemIds = ids,

@@ -1,3 +1,4 @@
+using ServerlessReco.Train;
 using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
@@ -5,7 +6,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace ServerlessReco.Train;
+namespace ServerlessReco.Rank;
 
 /// <summary>
 /// Item factors in int8 with one scale per item, for the full scan a recommendation request needs. The scan reads

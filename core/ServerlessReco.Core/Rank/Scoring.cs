@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace ServerlessReco.Train;
+namespace ServerlessReco.Rank;
 
 public static class Scoring
 {

@@ -1,6 +1,8 @@
+using ServerlessReco.Rank;
 using ServerlessReco.Train;
+using ServerlessReco.Tests.Train;
 
-namespace ServerlessReco.Tests.Train;
+namespace ServerlessReco.Tests.Rank;
 
 public class ScoringTests
 {

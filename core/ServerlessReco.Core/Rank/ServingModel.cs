@@ -1,9 +1,8 @@
-using System.Globalization;
 using System.Numerics.Tensors;
 using ServerlessReco.Publish;
 using ServerlessReco.Train;
 
-namespace ServerlessReco.Functions.Serve;
+namespace ServerlessReco.Rank;
 
 /// <summary>
 /// A loaded model version with everything a request needs precomputed once: id lookups, the Gram matrix for
@@ -18,12 +17,9 @@ public sealed class ServingModel
     {
         Artifacts = artifacts;
         K = artifacts.Factors;
-        Alpha = Parameter(artifacts.Manifest, "alpha", 1f);
-        Regularization = Parameter(artifacts.Manifest, "regularization", 0.01f);
-        HalfLifeDays = Parameter(artifacts.Manifest, "halfLifeDays", 0f);
         UserIndex = IdIndex.Of(artifacts.UserIds);
         ItemIndex = IdIndex.Of(artifacts.ItemIds);
-        Gram = ImplicitAls.Gram(artifacts.ItemFactors, artifacts.ItemCount, K, Regularization);
+        Gram = ImplicitAls.Gram(artifacts.ItemFactors, artifacts.ItemCount, K, Training.Als.Regularization);
         InverseNorms = InverseRowNorms(artifacts.ItemFactors, artifacts.ItemCount, K);
         QuantizedItemFactors = QuantizedItemFactors.Build(artifacts.ItemFactors, K);
         if (artifacts.ItemEmbeddings is { } embeddings)
@@ -37,10 +33,8 @@ public sealed class ServingModel
     public ModelManifest Manifest => Artifacts.Manifest;
     public int K { get; }
     public int ItemCount => Artifacts.ItemCount;
-    public float Alpha { get; }
-    public float Regularization { get; }
-    /// <summary>Zero when the train job used no time decay.</summary>
-    public float HalfLifeDays { get; }
+    /// <summary>What training decided, from the manifest: fold-in uses its alpha, regularization and interaction strength.</summary>
+    public TrainingParameters Training => Artifacts.Manifest.Training;
     public Dictionary<string, int> UserIndex { get; }
     public Dictionary<string, int> ItemIndex { get; }
     /// <summary>Y^T Y + reg I over the item factors.</summary>
@@ -49,7 +43,7 @@ public sealed class ServingModel
     public float[] InverseNorms { get; }
     /// <summary>The item factors in int8 for the per-request scan; results are still exact (see the type).</summary>
     public QuantizedItemFactors QuantizedItemFactors { get; }
-    /// <summary>Unit-length content embeddings when the model has them (see <see cref="SimilarItems"/>).</summary>
+    /// <summary>Unit-length content embeddings when the model has them (see <see cref="RankingPipeline.Similar"/>).</summary>
     public float[]? UnitEmbeddings { get; }
     public string[] Categories { get; }
 
@@ -59,21 +53,17 @@ public sealed class ServingModel
     public ReadOnlySpan<float> UserVector(int user) => Artifacts.UserFactors.AsSpan(user * K, K);
 
     /// <summary>The market's popularity row (already shrunk toward global by the train job), or the global row.</summary>
-    public ReadOnlySpan<float> Popularity(string market, out bool marketSpecific)
+    public ReadOnlyMemory<float> PopularityRow(string market, out bool marketSpecific)
     {
         marketSpecific = _popularityRows.TryGetValue(market, out int row) && market != ModelArtifacts.GlobalMarket;
         if (!marketSpecific) row = _popularityRows.GetValueOrDefault(ModelArtifacts.GlobalMarket, 0);
-        return Artifacts.PopularityRow(row);
+        return Artifacts.Popularity.AsMemory(row * ItemCount, ItemCount);
     }
 
     /// <summary>Whether anyone interacted with the item in the training data (global popularity counts every event).</summary>
     public bool HasInteractions(int item) => Artifacts.PopularityRow(0)[item] > 0;
 
     public float Cosine(int a, int b) => TensorPrimitives.Dot(ItemVector(a), ItemVector(b)) * InverseNorms[a] * InverseNorms[b];
-
-    private static float Parameter(ModelManifest manifest, string name, float fallback) =>
-        manifest.Parameters.TryGetValue(name, out var text) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-            ? value : fallback;
 
     private static float[] InverseRowNorms(float[] matrix, int rows, int cols)
     {

@@ -1,29 +1,36 @@
 using ServerlessReco.Domain;
-using ServerlessReco.Train;
 
-namespace ServerlessReco.Functions.Serve;
+namespace ServerlessReco.Rank;
 
-/// <summary>What a request knows about the shopper from the events table: fold-in input, purchases, explanations.</summary>
-public sealed class History
+/// <summary>
+/// What ranking knows about a shopper: the model's row for them (or -1), the strengths to fold in, what they
+/// bought (excluded from recommendations), and the recent items that explain a recommendation.
+/// </summary>
+public sealed class ShopperHistory
 {
     /// <summary>Only the most recent distinct items explain a recommendation; older ones say little about today.</summary>
     private const int ExplainingItems = 50;
 
-    private static readonly EventWeights Weights = new();
+    public static ShopperHistory None { get; } = new(-1);
 
-    /// <summary>Model item index -> decayed strength r, as training computes it, for the events to fold in.</summary>
+    private ShopperHistory(int modelRow) => ModelRow = modelRow;
+
+    /// <summary>The shopper's row in the model, or -1 when the model does not know them.</summary>
+    public int ModelRow { get; }
+    /// <summary>Model item index -> strength r, by the model's own <see cref="Train.InteractionStrength"/>, for the events to fold in.</summary>
     public Dictionary<int, float> FoldIn { get; } = [];
     public HashSet<string> Purchased { get; } = new(StringComparer.Ordinal);
     private readonly List<(int Index, bool Purchased)> _recentItems = [];
     private readonly List<string> _itemIds = [];
 
     /// <param name="events">Newest first.</param>
-    /// <param name="userRow">The shopper's row in the model, or -1: with a row, fold in only what the model has not seen.</param>
-    public static History From(IReadOnlyList<InteractionEvent> events, ServingModel model, int userRow, DateTimeOffset now)
+    /// <param name="modelRow">The shopper's row in the model, or -1: with a row, fold in only what the model has not seen.</param>
+    /// <param name="now">The time strengths are decayed to, as training decays to its newest event.</param>
+    public static ShopperHistory From(IReadOnlyList<InteractionEvent> events, ServingModel model, int modelRow, DateTimeOffset now)
     {
-        bool known = userRow >= 0;
-        var history = new History();
-        double decayPerDay = model.HalfLifeDays > 0 ? Math.Log(2) / model.HalfLifeDays : 0;
+        bool known = modelRow >= 0;
+        var history = new ShopperHistory(modelRow);
+        var strength = model.Training.Interactions;
         var trainedUntil = model.Manifest.TrainedUntil;
         var seen = new HashSet<int>();
         foreach (var e in events)
@@ -33,16 +40,15 @@ public sealed class History
             if (!model.ItemIndex.TryGetValue(e.Item, out int item)) continue;
             if (seen.Add(item) && history._recentItems.Count < ExplainingItems) history._recentItems.Add((item, false));
             if (known && e.Timestamp <= trainedUntil) continue;
-            float w = Weights.Of(e) * (float)Math.Exp(-decayPerDay * Math.Max(0, (now - e.Timestamp).TotalDays));
-            if (w > 0) history.FoldIn[item] = history.FoldIn.GetValueOrDefault(item) + w;
+            float r = strength.Of(e, now);
+            if (r > 0) history.FoldIn[item] = history.FoldIn.GetValueOrDefault(item) + r;
         }
         // What the shopper bought in the training data: excluded like any purchase, and the oldest explanations.
         if (known)
         {
-            foreach (int item in model.Artifacts.PurchasesOf(userRow))
+            foreach (int item in model.Artifacts.PurchasesOf(modelRow))
             {
-                var id = model.Artifacts.ItemIds[item];
-                history.Purchased.Add(id);
+                history.Purchased.Add(model.Artifacts.ItemIds[item]);
                 if (seen.Add(item) && history._recentItems.Count < ExplainingItems) history._recentItems.Add((item, true));
             }
         }
@@ -55,7 +61,7 @@ public sealed class History
     }
 
     /// <summary>The categories the shopper buys from (or, without purchases, browses): "new" for cross-category slots.</summary>
-    public HashSet<string> Categories(ServingModel model, CatalogCache catalog)
+    public HashSet<string> Categories(ServingModel model, IServingCatalog catalog)
     {
         var source = Purchased.Count > 0 ? Purchased : (IEnumerable<string>)_itemIds;
         var categories = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

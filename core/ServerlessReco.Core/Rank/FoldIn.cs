@@ -1,6 +1,7 @@
+using ServerlessReco.Train;
 using System.Numerics.Tensors;
 
-namespace ServerlessReco.Train;
+namespace ServerlessReco.Rank;
 
 /// <summary>
 /// Serving-time user vectors from events the trained model has not seen.

@@ -1,6 +1,7 @@
+using ServerlessReco.Rank;
 using ServerlessReco.Train;
 
-namespace ServerlessReco.Tests.Train;
+namespace ServerlessReco.Tests.Rank;
 
 public class TopKTests
 {

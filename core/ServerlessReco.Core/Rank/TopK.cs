@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace ServerlessReco.Train;
+namespace ServerlessReco.Rank;
 
 /// <summary>Allocation-free top-k selection over a score vector, for serving and evaluation.</summary>
 public static class TopK
@@ -40,6 +40,27 @@ public static class TopK
         for (; i < scores.Length; i++)
             if (scores[i] > topScores[0]) SiftDown(indices, topScores, count, i, scores[i]);
 
+        SortHeap(indices, topScores, count);
+        return count;
+    }
+
+    /// <summary>
+    /// As <see cref="Select"/>, but only the items listed in <paramref name="candidates"/> compete (in any order,
+    /// each at most once): item-kNN ranks the few items that share a user with the query item.
+    /// </summary>
+    public static int SelectAmong(ReadOnlySpan<float> scores, ReadOnlySpan<int> candidates, int k, Span<int> indices, Span<float> topScores)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (indices.Length < k || topScores.Length < k)
+            throw new ArgumentException($"Output spans need room for {k} entries.");
+        int count = 0;
+        foreach (int i in candidates)
+        {
+            float s = scores[i];
+            if (float.IsNaN(s) || float.IsNegativeInfinity(s)) continue;
+            if (count < k) SiftUp(indices, topScores, count++, i, s);
+            else if (k > 0 && Worse(topScores[0], indices[0], s, i)) SiftDown(indices, topScores, count, i, s);
+        }
         SortHeap(indices, topScores, count);
         return count;
     }
