@@ -86,6 +86,42 @@ public sealed class ModelStoreDirectoryTests : IDisposable
         Assert.Contains("gives user_ids.txt a size of -1 bytes", error.Message);
     }
 
+    [Theory]
+    [InlineData("als", "alpha")]
+    [InlineData("interactions", "halfLifeDays")]
+    [InlineData("weights", "purchase")]
+    public async Task A_manifest_missing_a_training_parameter_is_refused_naming_it(string parent, string field)
+    {
+        var store = DataStore.Open("dir:" + _root);
+        await store.Models.WriteVersionAsync(SmallModel("v1"));
+        var path = Path.Combine(_root, "models", "v1", "manifest.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(path))!;
+        var training = manifest["training"]!;
+        var owner = parent switch { "als" => training["als"], "interactions" => training["interactions"], _ => training["interactions"]!["weights"] };
+        Assert.True(owner!.AsObject().Remove(field));
+        await File.WriteAllTextAsync(path, manifest.ToJsonString());
+
+        var error = await Assert.ThrowsAsync<ModelIntegrityException>(() => store.Models.LoadAsync("v1"));
+
+        Assert.Contains("v1", error.Message);
+        Assert.Contains($"'{field}'", error.Message);
+    }
+
+    [Fact]
+    public async Task A_manifest_with_a_negative_alpha_is_refused()
+    {
+        var store = DataStore.Open("dir:" + _root);
+        await store.Models.WriteVersionAsync(SmallModel("v1"));
+        var path = Path.Combine(_root, "models", "v1", "manifest.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(path))!;
+        manifest["training"]!["als"]!["alpha"] = -1;
+        await File.WriteAllTextAsync(path, manifest.ToJsonString());
+
+        var error = await Assert.ThrowsAsync<ModelIntegrityException>(() => store.Models.LoadAsync("v1"));
+
+        Assert.Contains("Alpha", error.Message);
+    }
+
     [Fact]
     public async Task Versions_are_immutable()
     {

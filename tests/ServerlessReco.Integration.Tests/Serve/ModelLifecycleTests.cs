@@ -61,6 +61,30 @@ public class ModelLifecycleTests
     }
 
     [Fact]
+    public async Task A_version_whose_manifest_lacks_the_interaction_strength_is_refused_by_name_and_the_current_one_keeps_serving()
+    {
+        var store = await PublishedStoreAsync("v1");
+        await using var handler = await StartAsync(store);
+        Assert.Equal("v1", (await GetJsonAsync(handler, "/api/recommendations/alice?market=DE&count=1")).GetProperty("modelVersion").GetString());
+
+        // v2 as an older train job would have written it: no event weights and decay for fold-in to use.
+        await store.Models.WriteVersionAsync(Model("v2"));
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse((await store.Blobs.GetAsync(Containers.Models, "v2/manifest.json"))!.ToString())!;
+        manifest["training"]!.AsObject().Remove("interactions");
+        var bytes = System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString());
+        await store.Blobs.PutAsync(Containers.Models, "v2/manifest.json", new BinaryData(bytes), overwrite: true);
+        var current = new CurrentModel("v2", DateTimeOffset.UtcNow, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
+        await store.Blobs.PutAsync(Containers.Models, ModelStore.CurrentPath,
+            new BinaryData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(current, PublishJsonContext.Default.CurrentModel)), overwrite: true);
+
+        var health = await WaitForAsync(handler, h => h.GetProperty("lastModelError").ValueKind == System.Text.Json.JsonValueKind.String);
+        Assert.Contains("v2", health.GetProperty("lastModelError").GetString());
+        Assert.Contains("interactions", health.GetProperty("lastModelError").GetString());
+        Assert.Equal("v1", (await GetJsonAsync(handler, "/api/recommendations/alice?market=DE&count=1")).GetProperty("modelVersion").GetString());
+        await Assert.ThrowsAsync<ModelIntegrityException>(() => store.Models.PublishAsync("v2"));
+    }
+
+    [Fact]
     public async Task Health_reports_model_age_counts_and_storage()
     {
         var store = await PublishedStoreAsync();
