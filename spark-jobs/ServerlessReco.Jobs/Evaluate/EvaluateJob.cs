@@ -54,7 +54,7 @@ public static class EvaluateJob
         var results = new List<MethodResult>();
         var train = split.Train;
         var factorsClock = Stopwatch.StartNew();
-        var (factors, _) = TrainJob.Fit(train.UserItems, settings.Als, null, ct);
+        var factors = ImplicitAls.Fit(train.UserItems, settings.Als, ct: ct);
         double alsSeconds = factorsClock.Elapsed.TotalSeconds;
         var model = ServingModel.Build(TrainedModel.Build(train, factors, settings.Parameters, catalog, DateTimeOffset.UtcNow));
         var context = EvaluationContext.From(train, model.Categories);
@@ -137,7 +137,7 @@ public static class EvaluateJob
         foreach (float reg in new[] { 1f, 10f, 50f })
         {
             var candidate = settings with { Parameters = settings.Parameters with { Als = settings.Parameters.Als with { Factors = factors, Alpha = alpha, Regularization = reg } } };
-            var (fit, _) = TrainJob.Fit(validation.Train.UserItems, candidate.Als, null, default);
+            var fit = ImplicitAls.Fit(validation.Train.UserItems, candidate.Als);
             var model = ServingModel.Build(TrainedModel.Build(validation.Train, fit, candidate.Parameters, catalog, DateTimeOffset.UtcNow));
             var metrics = Evaluator.Evaluate(validation.Train.UserItems, validation.Test,
                 ServedRanker(model, servedCatalog, validation.Train, new RecommendationRequest { Market = null }), k, settings.Threads);

@@ -66,7 +66,12 @@ public static class TrainJob
         double readSeconds = clock.Elapsed.TotalSeconds;
 
         var data = TrainingData.Build(events, settings.Parameters.Interactions, settings.Until, catalog.Keys);
-        var (factors, secondsPerIteration) = Fit(data.UserItems, settings.Als, progress, ct);
+        double alsSeconds = 0;
+        var factors = ImplicitAls.Fit(data.UserItems, settings.Als, report =>
+        {
+            alsSeconds += report.Seconds;
+            progress?.Report(report);
+        }, ct);
         var model = TrainedModel.Build(data, factors, settings.Parameters, catalog, DateTimeOffset.UtcNow);
         if (encoder is not null)
         {
@@ -76,18 +81,6 @@ public static class TrainJob
         }
         var written = await store.Models.WriteVersionAsync(model, ct).ConfigureAwait(false);
         return new TrainResult(written, data.EventCount, data.UserIds.Length, data.ItemIds.Length, data.UserItems.NonZeros, readSeconds,
-            secondsPerIteration, settings.Threads, clock.Elapsed.TotalSeconds, written.Files.Values.Sum(f => f.Bytes), encoder is not null);
-    }
-
-    /// <summary>ALS, reporting each iteration; returns the factors and the mean seconds per iteration.</summary>
-    public static (AlsFactors Factors, double SecondsPerIteration) Fit(CsrMatrix userItems, AlsOptions options, IProgress<AlsIterationReport>? progress, CancellationToken ct)
-    {
-        double total = 0;
-        var factors = ImplicitAls.Fit(userItems, options, report =>
-        {
-            total += report.Seconds;
-            progress?.Report(report);
-        }, ct);
-        return (factors, total / Math.Max(1, options.Iterations));
+            alsSeconds / Math.Max(1, settings.Als.Iterations), settings.Threads, clock.Elapsed.TotalSeconds, written.Files.Values.Sum(f => f.Bytes), encoder is not null);
     }
 }
