@@ -107,4 +107,24 @@ public sealed class BatchPipelineTests : IAsyncLifetime
         // Asking for variety must show as more category diversity than the plain served list.
         Assert.True(diverse.Metrics.Diversity > served.Metrics.Diversity, $"diverse {diverse.Metrics.Diversity} vs served {served.Metrics.Diversity}");
     }
+
+    [Fact]
+    public async Task What_evaluate_tune_chooses_is_what_train_publishes_unless_the_command_line_overrides_it()
+    {
+        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        var settings = new TrainSettings { Parameters = new() { Als = new() { Iterations = 2 } } };
+        var report = await EvaluateJob.RunAsync(_store, "time:2010-12-10", 10, settings, tune: true, default);
+        Assert.Equal(27, report.Tuning!.Count);
+        var best = report.Tuning.MaxBy(t => t.ValidationNdcg)!;
+
+        var tuned = await TrainJob.ParametersAsync(_store, new ParameterOverrides(), default);
+        var manifest = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = tuned }, null, default)).Manifest;
+        var overridden = await TrainJob.ParametersAsync(_store, new ParameterOverrides(Factors: 8), default);
+
+        Assert.Equal((best.Factors, best.Alpha, best.Regularization), (manifest.Training.Als.Factors, manifest.Training.Als.Alpha, manifest.Training.Als.Regularization));
+        Assert.Equal(report.Parameters, manifest.Training);
+        Assert.StartsWith("evaluate --tune", manifest.Training.ChosenBy);
+        Assert.Equal((8, best.Alpha), (overridden.Als.Factors, overridden.Als.Alpha));
+        Assert.Contains("command line: factors 8", overridden.ChosenBy);
+    }
 }
