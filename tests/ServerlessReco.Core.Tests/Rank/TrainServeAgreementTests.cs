@@ -17,8 +17,13 @@ public sealed class TrainServeAgreementTests : IClassFixture<TrainServeAgreement
 {
     private const int SampledShoppers = 200;
     private readonly TrainedOnlineRetail _trained;
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
 
-    public TrainServeAgreementTests(TrainedOnlineRetail trained) => _trained = trained;
+    public TrainServeAgreementTests(TrainedOnlineRetail trained, Xunit.Abstractions.ITestOutputHelper output)
+    {
+        _trained = trained;
+        _output = output;
+    }
 
     public sealed class TrainedOnlineRetail
     {
@@ -82,7 +87,7 @@ public sealed class TrainServeAgreementTests : IClassFixture<TrainServeAgreement
         var byUser = _trained.Events.Where(e => e.User.Length > 0).GroupBy(e => e.User).ToDictionary(g => g.Key, g => g.ToList());
         var random = new Random(11);
         var sample = _trained.Data.UserIds.Where(u => byUser[u].Count >= 3).OrderBy(_ => random.Next()).Take(SampledShoppers);
-        var result = new List<(string, double)>();
+        var result = new List<(string User, double Cosine)>();
         foreach (var user in sample)
         {
             var events = byUser[user].OrderByDescending(e => e.Timestamp).ToList();
@@ -93,6 +98,8 @@ public sealed class TrainServeAgreementTests : IClassFixture<TrainServeAgreement
             var trained = model.UserVector(model.UserIndex[user]);
             result.Add((user, TensorPrimitives.CosineSimilarity(folded, trained)));
         }
+        var sorted = result.Select(r => r.Cosine).Order().ToArray();
+        _output.WriteLine($"fold-in vs trained cosine over {sorted.Length} shoppers: min {sorted[0]:F4}, median {sorted[sorted.Length / 2]:F4}");
         return result;
     }
 }
