@@ -11,7 +11,13 @@ using ServerlessReco.Jobs.Train;
 using ServerlessReco.Storage;
 using Spectre.Console;
 
-var store = new Option<string>("--store") { Description = "azurite (default; RECO_STORAGE_CONNECTION_STRING), dir:PATH, or a storage connection string", DefaultValueFactory = _ => "azurite" };
+// Recursive: the README puts --store after the job name, scripts often put it before.
+var store = new Option<string>("--store")
+{
+    Description = "azurite (default; RECO_STORAGE_CONNECTION_STRING), dir:PATH, or a storage connection string",
+    DefaultValueFactory = _ => "azurite",
+    Recursive = true,
+};
 
 // Piped output (CI, scripts) would otherwise wrap tables at 80 columns.
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
