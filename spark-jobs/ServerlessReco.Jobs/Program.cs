@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using ServerlessReco.Catalog;
-using ServerlessReco.Jobs.Bench;
 using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Evaluate;
@@ -171,57 +170,4 @@ prune.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(prune);
 
-// bench
-var bench = new Command("bench", "Benchmarks that print figures to record in benchmarks/");
-var benchUsers = new Option<int>("--users") { DefaultValueFactory = _ => 138_493 };
-var benchItems = new Option<int>("--items") { DefaultValueFactory = _ => 26_744 };
-var benchNnz = new Option<long>("--nnz") { DefaultValueFactory = _ => 10_000_000 };
-var benchIterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 5 };
-var benchAls = new Command("als", "Seconds per ALS iteration on a MovieLens-20M-shaped matrix") { benchUsers, benchItems, benchNnz, factors, benchIterations, threads };
-benchAls.SetAction(parse => AlsBenchmark.Run(parse.GetValue(benchUsers), parse.GetValue(benchItems), parse.GetValue(benchNnz), parse.GetValue(factors),
-    parse.GetValue(benchIterations), parse.GetValue(threads), Console.Out));
-bench.Subcommands.Add(benchAls);
-
-var scenario = new Option<string>("--scenario") { DefaultValueFactory = _ => "online-retail", Description = "online-retail (the real model) or synthetic (100,000 items x 64 factors)" };
-var handlerCommand = new Option<string>("--handler") { DefaultValueFactory = _ => DefaultHandler(), Description = "reco-handler.dll (JIT) or the Native AOT executable" };
-var concurrency = new Option<string>("--concurrency") { DefaultValueFactory = _ => "1,4,16", Description = "comma-separated concurrent client counts, one load run each" };
-var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 10 };
-var coldStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
-var benchServe = new Command("serve", "Latency and throughput of /api/recommendations, and cold start, against the handler process and azurite")
-    { scenario, handlerCommand, concurrency, duration, coldStarts };
-benchServe.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new ServeBenchmark.Options(parse.GetValue(scenario)!, parse.GetValue(handlerCommand)!,
-    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20), Console.Out, ct));
-bench.Subcommands.Add(benchServe);
-
-var ingestOnly = new Option<string[]>("--only") { AllowMultipleArgumentsPerToken = true, Description = "run only the scenarios named, e.g. http-1-64 eventhub-500-8 (path-batch-clients)" };
-var benchIngest = new Command("ingest", "Events/s accepted end to end (HTTP batches of 1, 100, 500 and Event Hubs payloads) into azurite") { handlerCommand, ingestOnly };
-benchIngest.SetAction((parse, ct) => IngestBenchmark.RunAsync(StorageConnection(), parse.GetValue(handlerCommand)!, parse.GetValue(ingestOnly) ?? [], Console.Out, ct));
-bench.Subcommands.Add(benchIngest);
-
-var benchFixtures = new Option<string>("--fixtures") { DefaultValueFactory = _ => Path.Combine("tests", "fixtures"), Description = "folder with encoders/ and catalog-multilingual.tsv" };
-var benchModels = new Option<string[]>("--model") { DefaultValueFactory = _ => [Path.Combine(".reco", "encoders", "minilm-l12-random")], AllowMultipleArgumentsPerToken = true, Description = "further encoder folders (missing ones are skipped)" };
-var benchTexts = new Option<int>("--texts") { DefaultValueFactory = _ => 256, Description = "titles embedded per measurement" };
-var benchTranslations = new Option<int>("--translation-items") { DefaultValueFactory = _ => 1000, Description = "titles translated through the cache" };
-var benchEmbed = new Command("embed", "Embedding items/s per batch size and encoder; translation cache cost per item, miss vs hit") { benchFixtures, benchModels, benchTexts, benchTranslations };
-benchEmbed.SetAction(async (parse, ct) =>
-{
-    var fixtures = parse.GetValue(benchFixtures)!;
-    string[] encoders = [Path.Combine(fixtures, "encoders", "bert-wordpiece"), Path.Combine(fixtures, "encoders", "xlmr-sentencepiece"), .. parse.GetValue(benchModels)!];
-    return await EmbedBenchmark.RunAsync(DataStore.Open(parse.GetValue(store)), encoders, Path.Combine(fixtures, "catalog-multilingual.tsv"),
-        parse.GetValue(benchTexts), parse.GetValue(benchTranslations), Console.Out, ct);
-});
-bench.Subcommands.Add(benchEmbed);
-root.Subcommands.Add(bench);
-
 return await root.Parse(args).InvokeAsync();
-
-static string StorageConnection() => Environment.GetEnvironmentVariable(DataStore.ConnectionStringVariable) is { Length: > 0 } c ? c
-    : throw new InvalidOperationException($"{DataStore.ConnectionStringVariable} is not set: run benchmarks with ./reco bench, which starts azurite.");
-
-// The handler built beside the jobs: functions/ServerlessReco.Functions/bin/<config>/net10.0/reco-handler.dll.
-static string DefaultHandler()
-{
-    var jobs = new DirectoryInfo(AppContext.BaseDirectory);
-    var config = jobs.Parent!.Name;
-    return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "functions", "ServerlessReco.Functions", "bin", config, "net10.0", "reco-handler.dll"));
-}

@@ -9,7 +9,7 @@ using ServerlessReco.Jobs.Train;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
 
-namespace ServerlessReco.Jobs.Bench;
+namespace ServerlessReco.Benchmarks;
 
 /// <summary>
 /// Latency and throughput of GET /api/recommendations against the real handler process with azurite behind it,
