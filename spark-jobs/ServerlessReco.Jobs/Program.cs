@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using ServerlessReco.Catalog;
 using ServerlessReco.Jobs.Catalog;
+using ServerlessReco.Jobs.Cli;
 using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Evaluate;
 using ServerlessReco.Jobs.Import;
@@ -29,7 +30,7 @@ var retailInput = new Option<string?>("--input") { Description = "Online Retail 
 var importRetail = new Command("import-online-retail", "Import the Online Retail data set (UCI 352, CC BY 4.0) into the event log and catalogue") { retailInput };
 importRetail.SetAction(async (parse, ct) =>
 {
-    await ImportJobs.OnlineRetailAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(retailInput), ct);
+    JobConsole.Render(await ImportJobs.OnlineRetailAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(retailInput), JobConsole.Progress, ct));
     return 0;
 });
 root.Subcommands.Add(importRetail);
@@ -47,7 +48,7 @@ importCsv.SetAction(async (parse, ct) =>
 {
     var options = new CsvImportOptions(parse.GetValue(csvInput)!, parse.GetValue(csvUser)!, parse.GetValue(csvItem)!, parse.GetValue(csvValue),
         parse.GetValue(csvTime), parse.GetValue(csvMarket), parse.GetValue(csvType));
-    await ImportJobs.CsvAsync(DataStore.Open(parse.GetValue(store)), options, ct);
+    JobConsole.Render(await ImportJobs.CsvAsync(DataStore.Open(parse.GetValue(store)), options, JobConsole.Progress, ct));
     return 0;
 });
 root.Subcommands.Add(importCsv);
@@ -76,7 +77,13 @@ TrainSettings Settings(ParseResult parse) => new()
 };
 
 // Encoder options shared by train and embed-items.
-Option<string?> EncoderModelOption() => new("--model") { Description = $"sentence encoder folder (model.onnx + tokenizer file + optional encoder.json; default: ${EmbedItemsJob.EncoderDirectoryVariable})" };
+const string EncoderDirectoryVariable = "RECO_ENCODER_DIR";
+Option<string?> EncoderModelOption() => new("--model") { Description = $"sentence encoder folder (model.onnx + tokenizer file + optional encoder.json; default: ${EncoderDirectoryVariable})" };
+// --model, else RECO_ENCODER_DIR, else null (no embeddings).
+string? EncoderDirectory(string? option) =>
+    !string.IsNullOrWhiteSpace(option) ? option
+    : Environment.GetEnvironmentVariable(EncoderDirectoryVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
+    : null;
 Option<int> EmbedBatchSizeOption() => new("--batch-size") { DefaultValueFactory = _ => 32, Description = "texts per encoder call" };
 
 // train
@@ -90,7 +97,7 @@ train.SetAction(async (parse, ct) =>
     var quiet = parse.GetValue(printVersion);
     if (quiet) AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
     var manifest = await TrainJob.RunAsync(DataStore.Open(parse.GetValue(store)), Settings(parse), ct,
-        EmbedItemsJob.EncoderDirectory(parse.GetValue(trainModel)), parse.GetValue(trainBatchSize));
+        EncoderDirectory(parse.GetValue(trainModel)), parse.GetValue(trainBatchSize));
     if (quiet) Console.Out.WriteLine(manifest.Version);
     return 0;
 });
@@ -109,7 +116,7 @@ evaluate.SetAction(async (parse, ct) =>
     var report = await EvaluateJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(split)!, parse.GetValue(k), Settings(parse), parse.GetValue(tune), parse.GetValue(json), ct);
     if (parse.GetValue(minLift) is { } required && report.AlsLift < required)
     {
-        AnsiConsole.MarkupLine($"[red]ALS lift {report.AlsLift:F2}x is below the required {required:F2}x: do not publish.[/]");
+        JobConsole.LiftBelow(report.AlsLift, required);
         return 3;
     }
     return 0;
@@ -121,8 +128,7 @@ var version = new Option<string>("--version") { Description = "model version to 
 var publish = new Command("publish", "Verify a model version (every file's sha256) and point models/current.json at it") { version };
 publish.SetAction(async (parse, ct) =>
 {
-    var current = await DataStore.Open(parse.GetValue(store)).Models.PublishAsync(parse.GetValue(version)!, ct);
-    AnsiConsole.MarkupLine($"[green]published[/] {current.Version} (manifest sha256 {current.ManifestSha256[..12]}...)");
+    JobConsole.Render(await DataStore.Open(parse.GetValue(store)).Models.PublishAsync(parse.GetValue(version)!, ct));
     return 0;
 });
 root.Subcommands.Add(publish);
@@ -136,7 +142,7 @@ var retentionHours = new Option<double>("--retention-hours")
 var snapshotCatalog = new Command("snapshot-catalog", "Write the catalogue snapshot serving starts from (catalog/snapshot.bin) and prune the change feed") { retentionHours };
 snapshotCatalog.SetAction(async (parse, ct) =>
 {
-    await SnapshotJob.RunAsync(DataStore.Open(parse.GetValue(store)), TimeSpan.FromHours(parse.GetValue(retentionHours)), Console.Out, ct);
+    JobConsole.Render(await SnapshotJob.RunAsync(DataStore.Open(parse.GetValue(store)), TimeSpan.FromHours(parse.GetValue(retentionHours)), ct));
     return 0;
 });
 root.Subcommands.Add(snapshotCatalog);
@@ -148,8 +154,8 @@ var embedVersion = new Option<string?>("--version") { Description = "model versi
 var embedItems = new Command("embed-items", "Embed every item's titles and predict factors for items without interactions; writes a new model version") { embedModel, embedVersion, embedBatchSize };
 embedItems.SetAction(async (parse, ct) =>
 {
-    await EmbedItemsJob.RunAsync(DataStore.Open(parse.GetValue(store)), EmbedItemsJob.EncoderDirectory(parse.GetValue(embedModel)),
-        parse.GetValue(embedVersion), parse.GetValue(embedBatchSize), ct);
+    JobConsole.Render(await EmbedItemsJob.RunAsync(DataStore.Open(parse.GetValue(store)), EncoderDirectory(parse.GetValue(embedModel)),
+        parse.GetValue(embedVersion), parse.GetValue(embedBatchSize), JobConsole.Progress, ct));
     return 0;
 });
 root.Subcommands.Add(embedItems);
@@ -165,7 +171,8 @@ var eventsDays = new Option<int>("--events-days")
 var prune = new Command("prune", "Retention: delete old dead letters and old events-table rows") { deadLetterDays, eventsDays };
 prune.SetAction(async (parse, ct) =>
 {
-    await PruneJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(deadLetterDays), parse.GetValue(eventsDays), TimeProvider.System, ct);
+    JobConsole.Render(await PruneJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(deadLetterDays), parse.GetValue(eventsDays), TimeProvider.System, ct),
+        parse.GetValue(deadLetterDays), parse.GetValue(eventsDays));
     return 0;
 });
 root.Subcommands.Add(prune);

@@ -4,6 +4,7 @@ using System.Net;
 using ServerlessReco.Catalog;
 using ServerlessReco.Domain;
 using ServerlessReco.Jobs.Catalog;
+using ServerlessReco.Jobs.Cli;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Publish;
@@ -147,12 +148,12 @@ public static class ServeBenchmark
         ModelManifest manifest;
         if (scenario == "online-retail")
         {
-            await ImportJobs.OnlineRetailAsync(store, null, ct).ConfigureAwait(false);
+            JobConsole.Render(await ImportJobs.OnlineRetailAsync(store, null, JobConsole.Progress, ct).ConfigureAwait(false));
             manifest = await TrainJob.RunAsync(store, new TrainSettings(), ct).ConfigureAwait(false);
         }
         else manifest = await WriteSyntheticAsync(store, ct).ConfigureAwait(false);
         // What the nightly pipeline leaves behind: handlers start from the snapshot, not from a table scan.
-        await SnapshotJob.RunAsync(store, CatalogChangeFeed.DefaultRetention, output, ct).ConfigureAwait(false);
+        JobConsole.Render(await SnapshotJob.RunAsync(store, CatalogChangeFeed.DefaultRetention, ct).ConfigureAwait(false));
         await store.Models.PublishAsync(manifest.Version, ct).ConfigureAwait(false);
         return await store.Models.LoadAsync(manifest.Version, ct).ConfigureAwait(false);
     }

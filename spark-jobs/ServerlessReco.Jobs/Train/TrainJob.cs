@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using ServerlessReco.Catalog;
 using ServerlessReco.Embed;
-using ServerlessReco.Jobs.Embed;
-using ServerlessReco.Jobs.Import;
+using ServerlessReco.Jobs.Cli;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
 using ServerlessReco.Train;
@@ -23,7 +23,7 @@ public static class TrainJob
         using var encoder = encoderDirectory is null ? null : TextEncoder.Load(encoderDirectory);
         var events = await store.EventLog.ReadDistinctAsync(settings.Until, ct: ct).ConfigureAwait(false);
         if (events.Count == 0) throw new InvalidOperationException($"The event log in {store.Description} has no events{(settings.Until is { } u ? " up to " + u.ToString("O") : "")}: import or ingest some first.");
-        var catalog = await EmbedItemsJob.ReadCatalogAsync(store, ct).ConfigureAwait(false);
+        var catalog = await store.Catalog.ReadByIdAsync(ct).ConfigureAwait(false);
         double readSeconds = clock.Elapsed.TotalSeconds;
 
         var data = TrainingData.Build(events, settings.Weights, settings.HalfLifeDays, settings.Until, catalog.Keys);
@@ -63,13 +63,20 @@ public static class TrainJob
         };
         if (encoder is null)
         {
-            AnsiConsole.MarkupLine(Markup.Escape(EmbedItemsJob.NoEncoderMessage));
+            AnsiConsole.MarkupLine(Markup.Escape(JobConsole.NoEncoderMessage));
         }
         else
         {
             var warm = new bool[data.ItemIds.Length];
             foreach (int item in data.UserItems.ColumnIndices) warm[item] = true;
-            model = await EmbedItemsJob.AddEmbeddingsAsync(model, catalog, warm, encoder, embedBatchSize, ct).ConfigureAwait(false);
+            EmbeddedModel? embedded = null;
+            await JobConsole.Progress.RunAsync($"embedding the titles of {data.ItemIds.Length:N0} items (batch size {embedBatchSize})", advance =>
+            {
+                embedded = ModelEmbeddings.Add(model, catalog, warm, encoder, embedBatchSize, (done, total) => advance(done, total), ct);
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+            JobConsole.Render(embedded!.Report);
+            model = embedded.Model;
         }
         var written = await store.Models.WriteVersionAsync(model, ct).ConfigureAwait(false);
         AnsiConsole.MarkupLine($"[green]model version {written.Version}[/] written to {Markup.Escape(store.Description)} models/{written.Version}/ ({written.Files.Values.Sum(f => f.Bytes) / 1e6:F1} MB) in {clock.Elapsed.TotalSeconds:F1} s; publish it with: ./reco jobs publish --version {written.Version}");
@@ -81,12 +88,12 @@ public static class TrainJob
     {
         AlsFactors? result = null;
         double total = 0;
-        await ImportJobs.Progress($"ALS {options.Factors} factors, {options.Iterations} iterations", options.Iterations, advance =>
+        await JobConsole.Progress.RunAsync($"ALS {options.Factors} factors, {options.Iterations} iterations", advance =>
         {
             result = ImplicitAls.Fit(userItems, options, report =>
             {
                 total += report.Seconds;
-                advance(report.Iteration);
+                advance(report.Iteration, options.Iterations);
             }, ct);
             return Task.CompletedTask;
         }).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using ServerlessReco.Domain;
+using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Storage;
@@ -69,9 +70,11 @@ public sealed class EmbedItemsTests : IAsyncLifetime
         var baseModel = await _store.Models.LoadAsync(baseManifest.Version);
         Assert.Null(baseModel.ItemEmbeddings);
 
-        var manifest = await EmbedItemsJob.RunAsync(_store, Encoder, version: null, batchSize: 8, default);
+        var result = await EmbedItemsJob.RunAsync(_store, Encoder, version: null, batchSize: 8, IJobProgress.None, default);
 
-        Assert.NotNull(manifest);
+        Assert.NotNull(result);
+        var manifest = result.Written;
+        Assert.Equal(baseManifest.Version, result.BaseVersion);
         Assert.Equal(baseManifest.Version, manifest.Parameters["baseVersion"]);
         Assert.Equal(2, (await _store.Models.ListVersionsAsync()).Count);
         var model = await _store.Models.LoadAsync(manifest.Version);
@@ -93,9 +96,9 @@ public sealed class EmbedItemsTests : IAsyncLifetime
     {
         await TrainJob.RunAsync(_store, Settings, default);
 
-        var manifest = await EmbedItemsJob.RunAsync(_store, encoderDirectory: null, version: null, batchSize: 32, default);
+        var result = await EmbedItemsJob.RunAsync(_store, encoderDirectory: null, version: null, batchSize: 32, IJobProgress.None, default);
 
-        Assert.Null(manifest);
+        Assert.Null(result);
         Assert.Single(await _store.Models.ListVersionsAsync());
     }
 }

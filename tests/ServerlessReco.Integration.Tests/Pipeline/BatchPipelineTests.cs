@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Evaluate;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Train;
@@ -31,7 +32,7 @@ public sealed class BatchPipelineTests : IAsyncLifetime
     [Fact]
     public async Task Import_writes_the_event_log_and_catalogue_and_a_second_import_adds_nothing()
     {
-        var report = await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        var report = (await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default)).Report;
         Assert.Equal(30_000, report.Rows);
         var events = await _store.EventLog.ReadDistinctAsync();
         Assert.Equal(report.Events, events.Count);
@@ -42,14 +43,14 @@ public sealed class BatchPipelineTests : IAsyncLifetime
         await foreach (var p in _store.Blobs.ListAsync(Containers.Events, "2010/12/")) paths.Add(p);
         Assert.NotEmpty(paths);
 
-        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default);
         Assert.Equal(events.Count, (await _store.EventLog.ReadDistinctAsync()).Count);
     }
 
     [Fact]
     public async Task Train_and_publish_produce_a_verified_version_and_a_corrupt_blob_is_refused()
     {
-        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default);
         var manifest = await TrainJob.RunAsync(_store, new TrainSettings { Factors = 16, Iterations = 5 }, default);
         Assert.Equal("16", manifest.Parameters["factors"]);
         Assert.True(manifest.Counts["users"] > 100);
@@ -79,7 +80,7 @@ public sealed class BatchPipelineTests : IAsyncLifetime
     [Fact]
     public async Task Erased_users_are_left_out_of_the_next_training_run()
     {
-        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default);
         var events = await _store.EventLog.ReadDistinctAsync();
         var user = events.First(e => e.User.Length > 0).User;
         await _store.EventLog.RecordTombstoneAsync(user, DateTimeOffset.UtcNow);
@@ -92,7 +93,7 @@ public sealed class BatchPipelineTests : IAsyncLifetime
     [Fact]
     public async Task Evaluation_reports_every_method_on_a_time_split()
     {
-        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default);
         var report = await EvaluateJob.RunAsync(_store, "time:2010-12-10", 10, new TrainSettings { Factors = 16, Iterations = 5 }, tune: false, jsonPath: null, default);
         Assert.Equal(["popularity (global)", "popularity (market)", "item-kNN (cosine)", "ALS (16 factors)"], report.Results.Select(r => r.Method));
         Assert.True(report.TestUsers > 0);
