@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using ServerlessReco.Catalog;
-using ServerlessReco.Jobs.Bench;
 using ServerlessReco.Jobs.Catalog;
+using ServerlessReco.Jobs.Cli;
 using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Evaluate;
 using ServerlessReco.Jobs.Import;
@@ -12,7 +12,13 @@ using ServerlessReco.Storage;
 using ServerlessReco.Train;
 using Spectre.Console;
 
-var store = new Option<string>("--store") { Description = "azurite (default; RECO_STORAGE_CONNECTION_STRING), dir:PATH, or a storage connection string", DefaultValueFactory = _ => "azurite" };
+// Recursive: the README puts --store after the job name, scripts often put it before.
+var store = new Option<string>("--store")
+{
+    Description = "azurite (default; RECO_STORAGE_CONNECTION_STRING), dir:PATH, or a storage connection string",
+    DefaultValueFactory = _ => "azurite",
+    Recursive = true,
+};
 
 // Piped output (CI, scripts) would otherwise wrap tables at 80 columns.
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
@@ -25,7 +31,7 @@ var retailInput = new Option<string?>("--input") { Description = "Online Retail 
 var importRetail = new Command("import-online-retail", "Import the Online Retail data set (UCI 352, CC BY 4.0) into the event log and catalogue") { retailInput };
 importRetail.SetAction(async (parse, ct) =>
 {
-    await ImportJobs.OnlineRetailAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(retailInput), ct);
+    JobConsole.Render(await ImportJobs.OnlineRetailAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(retailInput), JobConsole.Progress, ct));
     return 0;
 });
 root.Subcommands.Add(importRetail);
@@ -43,7 +49,7 @@ importCsv.SetAction(async (parse, ct) =>
 {
     var options = new CsvImportOptions(parse.GetValue(csvInput)!, parse.GetValue(csvUser)!, parse.GetValue(csvItem)!, parse.GetValue(csvValue),
         parse.GetValue(csvTime), parse.GetValue(csvMarket), parse.GetValue(csvType));
-    await ImportJobs.CsvAsync(DataStore.Open(parse.GetValue(store)), options, ct);
+    JobConsole.Render(await ImportJobs.CsvAsync(DataStore.Open(parse.GetValue(store)), options, JobConsole.Progress, ct));
     return 0;
 });
 root.Subcommands.Add(importCsv);
@@ -69,7 +75,13 @@ async Task<TrainSettings> Settings(ParseResult parse, DataStore data, Cancellati
 };
 
 // Encoder options shared by train and embed-items.
-Option<string?> EncoderModelOption() => new("--model") { Description = $"sentence encoder folder (model.onnx + tokenizer file + optional encoder.json; default: ${EmbedItemsJob.EncoderDirectoryVariable})" };
+const string EncoderDirectoryVariable = "RECO_ENCODER_DIR";
+Option<string?> EncoderModelOption() => new("--model") { Description = $"sentence encoder folder (model.onnx + tokenizer file + optional encoder.json; default: ${EncoderDirectoryVariable})" };
+// --model, else RECO_ENCODER_DIR, else null (no embeddings).
+string? EncoderDirectory(string? option) =>
+    !string.IsNullOrWhiteSpace(option) ? option
+    : Environment.GetEnvironmentVariable(EncoderDirectoryVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
+    : null;
 Option<int> EmbedBatchSizeOption() => new("--batch-size") { DefaultValueFactory = _ => 32, Description = "texts per encoder call" };
 
 // train
@@ -83,12 +95,9 @@ train.SetAction(async (parse, ct) =>
     var quiet = parse.GetValue(printVersion);
     if (quiet) AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
     var data = DataStore.Open(parse.GetValue(store));
-    var settings = await Settings(parse, data, ct);
-    TrainResult result = null!;
-    await ImportJobs.Progress($"ALS {settings.Als.Factors} factors, {settings.Als.Iterations} iterations", settings.Als.Iterations, async advance =>
-        result = await TrainJob.RunAsync(data, settings, new Progress<ServerlessReco.Train.AlsIterationReport>(r => advance(r.Iteration)), ct,
-            EmbedItemsJob.EncoderDirectory(parse.GetValue(trainModel)), parse.GetValue(trainBatchSize)));
-    ModelReports.Render(result, data.Description);
+    var result = await TrainJob.RunAsync(data, await Settings(parse, data, ct), JobConsole.Progress, ct,
+        EncoderDirectory(parse.GetValue(trainModel)), parse.GetValue(trainBatchSize));
+    JobConsole.Render(result);
     if (quiet) Console.Out.WriteLine(result.Manifest.Version);
     return 0;
 });
@@ -106,7 +115,7 @@ evaluate.SetAction(async (parse, ct) =>
 {
     var data = DataStore.Open(parse.GetValue(store));
     var report = await EvaluateJob.RunAsync(data, parse.GetValue(split)!, parse.GetValue(k), await Settings(parse, data, ct), parse.GetValue(tune), ct);
-    ModelReports.Render(report);
+    JobConsole.Render(report);
     if (parse.GetValue(tune)) AnsiConsole.MarkupLine($"tuned parameters stored in {Markup.Escape(data.Description)} models/{ServerlessReco.Publish.ModelStore.TunedParametersPath}: train uses them from now on");
     if (parse.GetValue(json) is { } path)
     {
@@ -115,7 +124,7 @@ evaluate.SetAction(async (parse, ct) =>
     }
     if (parse.GetValue(minLift) is { } required && !(report.ServedLift >= required))
     {
-        AnsiConsole.MarkupLine($"[red]served pipeline lift {report.ServedLift:F2}x is below the required {required:F2}x: do not publish.[/]");
+        JobConsole.LiftBelow(report.ServedLift, required);
         return 3;
     }
     return 0;
@@ -127,8 +136,7 @@ var version = new Option<string>("--version") { Description = "model version to 
 var publish = new Command("publish", "Verify a model version (every file's sha256) and point models/current.json at it") { version };
 publish.SetAction(async (parse, ct) =>
 {
-    var current = await DataStore.Open(parse.GetValue(store)).Models.PublishAsync(parse.GetValue(version)!, ct);
-    AnsiConsole.MarkupLine($"[green]published[/] {current.Version} (manifest sha256 {current.ManifestSha256[..12]}...)");
+    JobConsole.Render(await DataStore.Open(parse.GetValue(store)).Models.PublishAsync(parse.GetValue(version)!, ct));
     return 0;
 });
 root.Subcommands.Add(publish);
@@ -142,7 +150,7 @@ var retentionHours = new Option<double>("--retention-hours")
 var snapshotCatalog = new Command("snapshot-catalog", "Write the catalogue snapshot serving starts from (catalog/snapshot.bin) and prune the change feed") { retentionHours };
 snapshotCatalog.SetAction(async (parse, ct) =>
 {
-    await SnapshotJob.RunAsync(DataStore.Open(parse.GetValue(store)), TimeSpan.FromHours(parse.GetValue(retentionHours)), Console.Out, ct);
+    JobConsole.Render(await SnapshotJob.RunAsync(DataStore.Open(parse.GetValue(store)), TimeSpan.FromHours(parse.GetValue(retentionHours)), ct));
     return 0;
 });
 root.Subcommands.Add(snapshotCatalog);
@@ -154,8 +162,8 @@ var embedVersion = new Option<string?>("--version") { Description = "model versi
 var embedItems = new Command("embed-items", "Embed every item's titles and predict factors for items without interactions; writes a new model version") { embedModel, embedVersion, embedBatchSize };
 embedItems.SetAction(async (parse, ct) =>
 {
-    await EmbedItemsJob.RunAsync(DataStore.Open(parse.GetValue(store)), EmbedItemsJob.EncoderDirectory(parse.GetValue(embedModel)),
-        parse.GetValue(embedVersion), parse.GetValue(embedBatchSize), ct);
+    JobConsole.Render(await EmbedItemsJob.RunAsync(DataStore.Open(parse.GetValue(store)), EncoderDirectory(parse.GetValue(embedModel)),
+        parse.GetValue(embedVersion), parse.GetValue(embedBatchSize), JobConsole.Progress, ct));
     return 0;
 });
 root.Subcommands.Add(embedItems);
@@ -171,62 +179,10 @@ var eventsDays = new Option<int>("--events-days")
 var prune = new Command("prune", "Retention: delete old dead letters and old events-table rows") { deadLetterDays, eventsDays };
 prune.SetAction(async (parse, ct) =>
 {
-    await PruneJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(deadLetterDays), parse.GetValue(eventsDays), TimeProvider.System, ct);
+    JobConsole.Render(await PruneJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(deadLetterDays), parse.GetValue(eventsDays), TimeProvider.System, ct),
+        parse.GetValue(deadLetterDays), parse.GetValue(eventsDays));
     return 0;
 });
 root.Subcommands.Add(prune);
 
-// bench
-var bench = new Command("bench", "Benchmarks that print figures to record in benchmarks/");
-var benchUsers = new Option<int>("--users") { DefaultValueFactory = _ => 138_493 };
-var benchItems = new Option<int>("--items") { DefaultValueFactory = _ => 26_744 };
-var benchNnz = new Option<long>("--nnz") { DefaultValueFactory = _ => 10_000_000 };
-var benchIterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 5 };
-var benchAls = new Command("als", "Seconds per ALS iteration on a MovieLens-20M-shaped matrix") { benchUsers, benchItems, benchNnz, factors, benchIterations, threads };
-benchAls.SetAction(parse => AlsBenchmark.Run(parse.GetValue(benchUsers), parse.GetValue(benchItems), parse.GetValue(benchNnz), parse.GetValue(factors) ?? defaults.Als.Factors,
-    parse.GetValue(benchIterations), parse.GetValue(threads), Console.Out));
-bench.Subcommands.Add(benchAls);
-
-var scenario = new Option<string>("--scenario") { DefaultValueFactory = _ => "online-retail", Description = "online-retail (the real model) or synthetic (100,000 items x 64 factors)" };
-var handlerCommand = new Option<string>("--handler") { DefaultValueFactory = _ => DefaultHandler(), Description = "reco-handler.dll (JIT) or the Native AOT executable" };
-var concurrency = new Option<string>("--concurrency") { DefaultValueFactory = _ => "1,4,16", Description = "comma-separated concurrent client counts, one load run each" };
-var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 10 };
-var coldStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
-var benchServe = new Command("serve", "Latency and throughput of /api/recommendations, and cold start, against the handler process and azurite")
-    { scenario, handlerCommand, concurrency, duration, coldStarts };
-benchServe.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new ServeBenchmark.Options(parse.GetValue(scenario)!, parse.GetValue(handlerCommand)!,
-    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20), Console.Out, ct));
-bench.Subcommands.Add(benchServe);
-
-var ingestOnly = new Option<string[]>("--only") { AllowMultipleArgumentsPerToken = true, Description = "run only the scenarios named, e.g. http-1-64 eventhub-500-8 (path-batch-clients)" };
-var benchIngest = new Command("ingest", "Events/s accepted end to end (HTTP batches of 1, 100, 500 and Event Hubs payloads) into azurite") { handlerCommand, ingestOnly };
-benchIngest.SetAction((parse, ct) => IngestBenchmark.RunAsync(StorageConnection(), parse.GetValue(handlerCommand)!, parse.GetValue(ingestOnly) ?? [], Console.Out, ct));
-bench.Subcommands.Add(benchIngest);
-
-var benchFixtures = new Option<string>("--fixtures") { DefaultValueFactory = _ => Path.Combine("tests", "fixtures"), Description = "folder with encoders/ and catalog-multilingual.tsv" };
-var benchModels = new Option<string[]>("--model") { DefaultValueFactory = _ => [Path.Combine(".reco", "encoders", "minilm-l12-random")], AllowMultipleArgumentsPerToken = true, Description = "further encoder folders (missing ones are skipped)" };
-var benchTexts = new Option<int>("--texts") { DefaultValueFactory = _ => 256, Description = "titles embedded per measurement" };
-var benchTranslations = new Option<int>("--translation-items") { DefaultValueFactory = _ => 1000, Description = "titles translated through the cache" };
-var benchEmbed = new Command("embed", "Embedding items/s per batch size and encoder; translation cache cost per item, miss vs hit") { benchFixtures, benchModels, benchTexts, benchTranslations };
-benchEmbed.SetAction(async (parse, ct) =>
-{
-    var fixtures = parse.GetValue(benchFixtures)!;
-    string[] encoders = [Path.Combine(fixtures, "encoders", "bert-wordpiece"), Path.Combine(fixtures, "encoders", "xlmr-sentencepiece"), .. parse.GetValue(benchModels)!];
-    return await EmbedBenchmark.RunAsync(DataStore.Open(parse.GetValue(store)), encoders, Path.Combine(fixtures, "catalog-multilingual.tsv"),
-        parse.GetValue(benchTexts), parse.GetValue(benchTranslations), Console.Out, ct);
-});
-bench.Subcommands.Add(benchEmbed);
-root.Subcommands.Add(bench);
-
 return await root.Parse(args).InvokeAsync();
-
-static string StorageConnection() => Environment.GetEnvironmentVariable(DataStore.ConnectionStringVariable) is { Length: > 0 } c ? c
-    : throw new InvalidOperationException($"{DataStore.ConnectionStringVariable} is not set: run benchmarks with ./reco bench, which starts azurite.");
-
-// The handler built beside the jobs: functions/ServerlessReco.Functions/bin/<config>/net10.0/reco-handler.dll.
-static string DefaultHandler()
-{
-    var jobs = new DirectoryInfo(AppContext.BaseDirectory);
-    var config = jobs.Parent!.Name;
-    return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "functions", "ServerlessReco.Functions", "bin", config, "net10.0", "reco-handler.dll"));
-}

@@ -13,7 +13,8 @@ namespace ServerlessReco.Functions.Serve;
 /// reports the refusal. Requests read <see cref="Current"/> once and keep that instance, so a swap never
 /// mixes two versions within one answer.
 /// </summary>
-public sealed class ModelWatcher(DataStore store, ModelPrefetch prefetch, ServeSettings settings, IServer server, ILogger<ModelWatcher> logger) : BackgroundService
+public sealed class ModelWatcher(
+    DataStore store, ModelPrefetch prefetch, ServeSettings settings, IServer server, IHostApplicationLifetime lifetime, ILogger<ModelWatcher> logger) : BackgroundService
 {
     private volatile ServingModel? _current;
     private string? _refusedManifest;
@@ -102,7 +103,13 @@ public sealed class ModelWatcher(DataStore store, ModelPrefetch prefetch, ServeS
     private void PrintDemoRequests()
     {
         if (settings.DemoUsers.Count == 0) return;
-        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? "http://127.0.0.1:7071";
+        // The first model can load before Kestrel binds, when the address is not known yet; Register runs at once
+        // once the app has started.
+        lifetime.ApplicationStarted.Register(() => PrintDemoRequests(server.Features.Get<IServerAddressesFeature>()!.Addresses.First()));
+    }
+
+    private void PrintDemoRequests(string address)
+    {
         Console.WriteLine("Try these requests:");
         foreach (var (user, market) in settings.DemoUsers)
             Console.WriteLine($"  curl -s '{address}/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count=10'");

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using ServerlessReco.Catalog;
 using ServerlessReco.Storage;
 
@@ -11,9 +10,14 @@ namespace ServerlessReco.Jobs.Catalog;
 /// </summary>
 public static class SnapshotJob
 {
-    public sealed record Result(int Items, long Bytes, DateTimeOffset FeedPosition, int FeedRowsDeleted);
+    /// <param name="Location">Where the snapshot was written: the store and the blob path.</param>
+    /// <param name="Decoded">How long decoding it took: what a starting serving instance pays for it.</param>
+    /// <param name="FeedRowsDeleted">Change-feed rows older than <paramref name="PrunedBefore"/> deleted.</param>
+    public sealed record Result(
+        int Items, long Bytes, DateTimeOffset FeedPosition, int FeedRowsDeleted,
+        string Location, TimeSpan TableRead, TimeSpan Decoded, DateTimeOffset PrunedBefore, TimeSpan Retention);
 
-    public static async Task<Result> RunAsync(DataStore store, TimeSpan retention, TextWriter output, CancellationToken ct)
+    public static async Task<Result> RunAsync(DataStore store, TimeSpan retention, CancellationToken ct)
     {
         var items = store.ItemTable;
         var clock = Stopwatch.StartNew();
@@ -30,11 +34,9 @@ public static class SnapshotJob
             throw new InvalidDataException($"The snapshot decoded to {check.Items.Count} items instead of {scan.Items.Count}; not written.");
         await store.Blobs.PutAsync(Containers.Catalog, CatalogSnapshot.BlobPath, new BinaryData(bytes), overwrite: true, ct).ConfigureAwait(false);
         // Pruned after the new snapshot is in place, so a starting instance always finds a snapshot the feed still covers.
-        int deleted = await items.Changes.DeleteBeforeAsync(takenAt - retention, ct).ConfigureAwait(false);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"catalogue snapshot: {scan.Items.Count:N0} items, {bytes.Length / 1024.0 / 1024.0:F1} MiB, table read in {scanned.TotalSeconds:F1} s, decoded in {decoded.TotalMilliseconds:F0} ms, feed position {scan.FeedPosition:O} -> {store.Description}{Containers.Catalog}/{CatalogSnapshot.BlobPath}"));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"change feed: {deleted:N0} rows older than {(takenAt - retention):O} deleted ({retention.TotalHours:F0} h retention)"));
-        return new Result(scan.Items.Count, bytes.Length, scan.FeedPosition, deleted);
+        var prunedBefore = takenAt - retention;
+        int deleted = await items.Changes.DeleteBeforeAsync(prunedBefore, ct).ConfigureAwait(false);
+        return new Result(scan.Items.Count, bytes.Length, scan.FeedPosition, deleted,
+            $"{store.Description}{Containers.Catalog}/{CatalogSnapshot.BlobPath}", scanned, decoded, prunedBefore, retention);
     }
 }

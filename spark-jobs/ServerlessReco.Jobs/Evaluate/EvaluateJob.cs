@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ServerlessReco.Domain;
 using ServerlessReco.Evaluate;
-using ServerlessReco.Jobs.Embed;
+using ServerlessReco.Catalog;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Rank;
 using ServerlessReco.Storage;
@@ -39,7 +39,7 @@ public static class EvaluateJob
     public static async Task<EvaluationReport> RunAsync(DataStore store, string splitSpec, int k, TrainSettings settings, bool tune, CancellationToken ct)
     {
         var events = await store.EventLog.ReadDistinctAsync(settings.Until, ct: ct).ConfigureAwait(false);
-        var catalog = await EmbedItemsJob.ReadCatalogAsync(store, ct).ConfigureAwait(false);
+        var catalog = await store.Catalog.ReadByIdAsync(ct).ConfigureAwait(false);
         var split = EvaluationSplit.Build(events, splitSpec, settings.Parameters.Interactions);
         int testUsers = Enumerable.Range(0, split.Test.Rows).Count(u => split.Test.RowLength(u) > 0);
         if (testUsers == 0) throw new InvalidOperationException($"The {split.Description} leaves no test user with a new item: choose an earlier date or another split.");

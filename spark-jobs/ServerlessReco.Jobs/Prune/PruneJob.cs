@@ -1,6 +1,5 @@
 using ServerlessReco.Ingest;
 using ServerlessReco.Storage;
-using Spectre.Console;
 
 namespace ServerlessReco.Jobs.Prune;
 
@@ -19,8 +18,6 @@ public static class PruneJob
         var (deleted, undated) = await new DeadLetterStore(store.Blobs).DeleteOlderThanAsync(now.AddDays(-deadLetterDays), ct).ConfigureAwait(false);
         // A directory store has no tables.
         var rows = store.Tables is null ? 0 : await store.RecentEvents.DeleteOlderThanAsync(now.AddDays(-eventsDays), ct).ConfigureAwait(false);
-        AnsiConsole.MarkupLine($"dead letters older than {deadLetterDays} days: [green]{deleted:N0} deleted[/]{(undated > 0 ? $", {undated:N0} without a date in their path kept" : "")}");
-        AnsiConsole.MarkupLine($"events-table rows older than {eventsDays} days: [green]{rows:N0} deleted[/]");
         return new Report(deleted, undated, rows);
     }
 }

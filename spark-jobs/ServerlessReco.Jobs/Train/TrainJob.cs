@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using ServerlessReco.Catalog;
 using ServerlessReco.Embed;
-using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
 using ServerlessReco.Train;
@@ -8,9 +9,10 @@ using ServerlessReco.Train;
 namespace ServerlessReco.Jobs.Train;
 
 /// <summary>What a training run did; the CLI renders it.</summary>
+/// <param name="Embedding">What adding embeddings did; null without an encoder.</param>
 public sealed record TrainResult(
-    ModelManifest Manifest, long Events, int Users, int Items, long NonZeros, double ReadSeconds, double SecondsPerIteration,
-    int Threads, double TotalSeconds, long Bytes, bool Embedded);
+    ModelManifest Manifest, string Store, long Events, int Users, int Items, long NonZeros, double ReadSeconds, double SecondsPerIteration,
+    int Threads, double TotalSeconds, ModelEmbeddingReport? Embedding);
 
 /// <summary>Hyper-parameters given on the command line; each replaces the stored or default value it names.</summary>
 public sealed record ParameterOverrides(int? Factors = null, int? Iterations = null, float? Regularization = null, float? Alpha = null, double? HalfLifeDays = null, int? Seed = null)
@@ -18,7 +20,7 @@ public sealed record ParameterOverrides(int? Factors = null, int? Iterations = n
     public TrainingParameters ApplyTo(TrainingParameters parameters)
     {
         var named = new List<string>();
-        void Note(object? value, string name) { if (value is not null) named.Add($"{name} {value}"); }
+        void Note(object? value, string name) { if (value is not null) named.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {value}")); }
         Note(Factors, "factors"); Note(Iterations, "iterations"); Note(Regularization, "regularization"); Note(Alpha, "alpha");
         Note(HalfLifeDays, "half-life"); Note(Seed, "seed");
         if (named.Count == 0) return parameters;
@@ -54,7 +56,7 @@ public static class TrainJob
     /// <paramref name="encoderDirectory"/> the version also gets item embeddings and cold-start factors, as
     /// `embed-items` would add them.
     /// </summary>
-    public static async Task<TrainResult> RunAsync(DataStore store, TrainSettings settings, IProgress<AlsIterationReport>? progress, CancellationToken ct,
+    public static async Task<TrainResult> RunAsync(DataStore store, TrainSettings settings, IJobProgress progress, CancellationToken ct,
         string? encoderDirectory = null, int embedBatchSize = 32)
     {
         var clock = Stopwatch.StartNew();
@@ -62,25 +64,39 @@ public static class TrainJob
         using var encoder = encoderDirectory is null ? null : TextEncoder.Load(encoderDirectory);
         var events = await store.EventLog.ReadDistinctAsync(settings.Until, ct: ct).ConfigureAwait(false);
         if (events.Count == 0) throw new InvalidOperationException($"The event log in {store.Description} has no events{(settings.Until is { } u ? " up to " + u.ToString("O") : "")}: import or ingest some first.");
-        var catalog = await EmbedItemsJob.ReadCatalogAsync(store, ct).ConfigureAwait(false);
+        var catalog = await store.Catalog.ReadByIdAsync(ct).ConfigureAwait(false);
         double readSeconds = clock.Elapsed.TotalSeconds;
 
         var data = TrainingData.Build(events, settings.Parameters.Interactions, settings.Until, catalog.Keys);
+        var als = settings.Als;
         double alsSeconds = 0;
-        var factors = ImplicitAls.Fit(data.UserItems, settings.Als, report =>
+        AlsFactors? factors = null;
+        await progress.RunAsync($"ALS {als.Factors} factors, {als.Iterations} iterations", advance =>
         {
-            alsSeconds += report.Seconds;
-            progress?.Report(report);
-        }, ct);
-        var model = TrainedModel.Build(data, factors, settings.Parameters, catalog, DateTimeOffset.UtcNow);
+            factors = ImplicitAls.Fit(data.UserItems, als, report =>
+            {
+                alsSeconds += report.Seconds;
+                advance(report.Iteration, als.Iterations);
+            }, ct);
+            return Task.CompletedTask;
+        }).ConfigureAwait(false);
+        var model = TrainedModel.Build(data, factors!, settings.Parameters, catalog, DateTimeOffset.UtcNow);
+
+        ModelEmbeddingReport? embedding = null;
         if (encoder is not null)
         {
             var warm = new bool[data.ItemIds.Length];
             foreach (int item in data.UserItems.ColumnIndices) warm[item] = true;
-            model = await EmbedItemsJob.AddEmbeddingsAsync(model, catalog, warm, encoder, embedBatchSize, ct).ConfigureAwait(false);
+            EmbeddedModel? embedded = null;
+            await progress.RunAsync(string.Create(CultureInfo.InvariantCulture, $"embedding the titles of {data.ItemIds.Length:N0} items (batch size {embedBatchSize})"), advance =>
+            {
+                embedded = ModelEmbeddings.Add(model, catalog, warm, encoder, embedBatchSize, (done, total) => advance(done, total), ct: ct);
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+            (model, embedding) = (embedded!.Model, embedded.Report);
         }
         var written = await store.Models.WriteVersionAsync(model, ct).ConfigureAwait(false);
-        return new TrainResult(written, data.EventCount, data.UserIds.Length, data.ItemIds.Length, data.UserItems.NonZeros, readSeconds,
-            alsSeconds / Math.Max(1, settings.Als.Iterations), settings.Threads, clock.Elapsed.TotalSeconds, written.Files.Values.Sum(f => f.Bytes), encoder is not null);
+        return new TrainResult(written, store.Description, data.EventCount, data.UserIds.Length, data.ItemIds.Length, data.UserItems.NonZeros, readSeconds,
+            alsSeconds / Math.Max(1, als.Iterations), als.Threads, clock.Elapsed.TotalSeconds, embedding);
     }
 }

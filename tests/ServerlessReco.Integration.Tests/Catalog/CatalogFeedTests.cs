@@ -38,7 +38,7 @@ public class CatalogFeedTests
     private static CatalogCache Cache(DataStore store, ILogger<CatalogCache>? logger = null, ServeSettings? settings = null) =>
         new(store, settings ?? new ServeSettings(), TimeProvider.System, logger ?? new ListLogger());
 
-    private static Task<SnapshotJob.Result> SnapshotAsync(DataStore store) => SnapshotJob.RunAsync(store, Retention, TextWriter.Null, CancellationToken.None);
+    private static Task<SnapshotJob.Result> SnapshotAsync(DataStore store) => SnapshotJob.RunAsync(store, Retention, CancellationToken.None);
 
     [Fact]
     public async Task Snapshot_job_writes_the_items_table_as_it_is_hostile_ids_and_non_ascii_titles_included()

@@ -6,19 +6,12 @@ namespace ServerlessReco.Tests.Infra;
 
 public class BicepTests
 {
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ServerlessReco.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("ServerlessReco.sln not found above the test output.");
-    }
-
     [Fact]
     public async Task Main_template_compiles_and_deploys_the_parts_the_functions_need()
     {
         var bicep = typeof(BicepTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPath").Value!;
         Assert.True(File.Exists(bicep), $"bicep compiler not restored at {bicep}");
-        var start = new ProcessStartInfo(bicep, ["build", Path.Combine(RepositoryRoot(), "infra", "main.bicep"), "--stdout"])
+        var start = new ProcessStartInfo(bicep, ["build", Path.Combine(Repository.Root, "infra", "main.bicep"), "--stdout"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

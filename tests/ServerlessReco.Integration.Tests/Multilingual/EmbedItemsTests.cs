@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using ServerlessReco.Domain;
+using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Storage;
@@ -47,7 +48,7 @@ public sealed class EmbedItemsTests : IAsyncLifetime
     [Fact]
     public async Task Train_with_an_encoder_writes_normalised_item_embeddings_the_encoder_identity_and_cold_start_metrics()
     {
-        var manifest = (await TrainJob.RunAsync(_store, Settings, null, default, Encoder, embedBatchSize: 4)).Manifest;
+        var manifest = (await TrainJob.RunAsync(_store, Settings, IJobProgress.None, default, Encoder, embedBatchSize: 4)).Manifest;
 
         var model = await _store.Models.LoadAsync(manifest.Version);
         Assert.Equal("xlmr-sentencepiece", model.Manifest.Encoder?.Family);
@@ -66,13 +67,15 @@ public sealed class EmbedItemsTests : IAsyncLifetime
     [Fact]
     public async Task Embed_items_writes_a_new_version_from_the_newest_one_and_changes_only_cold_items()
     {
-        var baseManifest = (await TrainJob.RunAsync(_store, Settings, null, default)).Manifest;
+        var baseManifest = (await TrainJob.RunAsync(_store, Settings, IJobProgress.None, default)).Manifest;
         var baseModel = await _store.Models.LoadAsync(baseManifest.Version);
         Assert.Null(baseModel.ItemEmbeddings);
 
-        var manifest = await EmbedItemsJob.RunAsync(_store, Encoder, version: null, batchSize: 8, default);
+        var result = await EmbedItemsJob.RunAsync(_store, Encoder, version: null, batchSize: 8, IJobProgress.None, default);
 
-        Assert.NotNull(manifest);
+        Assert.NotNull(result);
+        var manifest = result.Written;
+        Assert.Equal(baseManifest.Version, result.BaseVersion);
         Assert.Equal(baseManifest.Version, manifest.BaseVersion);
         Assert.Equal(2, (await _store.Models.ListVersionsAsync()).Count);
         var model = await _store.Models.LoadAsync(manifest.Version);
@@ -92,11 +95,11 @@ public sealed class EmbedItemsTests : IAsyncLifetime
     [Fact]
     public async Task Embed_items_without_an_encoder_writes_nothing()
     {
-        await TrainJob.RunAsync(_store, Settings, null, default);
+        await TrainJob.RunAsync(_store, Settings, IJobProgress.None, default);
 
-        var manifest = await EmbedItemsJob.RunAsync(_store, encoderDirectory: null, version: null, batchSize: 32, default);
+        var result = await EmbedItemsJob.RunAsync(_store, encoderDirectory: null, version: null, batchSize: 32, IJobProgress.None, default);
 
-        Assert.Null(manifest);
+        Assert.Null(result);
         Assert.Single(await _store.Models.ListVersionsAsync());
     }
 }

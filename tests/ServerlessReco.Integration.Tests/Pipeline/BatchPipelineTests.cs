@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Evaluate;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Train;
@@ -31,7 +32,7 @@ public sealed class BatchPipelineTests : IAsyncLifetime
     [Fact]
     public async Task Import_writes_the_event_log_and_catalogue_and_a_second_import_adds_nothing()
     {
-        var report = await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        var report = (await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default)).Report;
         Assert.Equal(30_000, report.Rows);
         var events = await _store.EventLog.ReadDistinctAsync();
         Assert.Equal(report.Events, events.Count);
@@ -42,15 +43,15 @@ public sealed class BatchPipelineTests : IAsyncLifetime
         await foreach (var p in _store.Blobs.ListAsync(Containers.Events, "2010/12/")) paths.Add(p);
         Assert.NotEmpty(paths);
 
-        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default);
         Assert.Equal(events.Count, (await _store.EventLog.ReadDistinctAsync()).Count);
     }
 
     [Fact]
     public async Task Train_and_publish_produce_a_verified_version_and_a_corrupt_blob_is_refused()
     {
-        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
-        var manifest = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = new() { Als = new() { Factors = 16, Iterations = 5 } } }, null, default)).Manifest;
+        await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default);
+        var manifest = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = new() { Als = new() { Factors = 16, Iterations = 5 } } }, IJobProgress.None, default)).Manifest;
         Assert.Equal(16, manifest.Training.Als.Factors);
         Assert.True(manifest.Counts["users"] > 100);
         await _store.Models.PublishAsync(manifest.Version);
@@ -79,11 +80,11 @@ public sealed class BatchPipelineTests : IAsyncLifetime
     [Fact]
     public async Task Erased_users_are_left_out_of_the_next_training_run()
     {
-        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default);
         var events = await _store.EventLog.ReadDistinctAsync();
         var user = events.First(e => e.User.Length > 0).User;
         await _store.EventLog.RecordTombstoneAsync(user, DateTimeOffset.UtcNow);
-        var manifest = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = new() { Als = new() { Factors = 8, Iterations = 2 } } }, null, default)).Manifest;
+        var manifest = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = new() { Als = new() { Factors = 8, Iterations = 2 } } }, IJobProgress.None, default)).Manifest;
         var model = await _store.Models.LoadAsync(manifest.Version);
         Assert.DoesNotContain(user, model.UserIds);
         Assert.DoesNotContain(await _store.EventLog.ReadDistinctAsync(), e => e.User == user);
@@ -92,7 +93,7 @@ public sealed class BatchPipelineTests : IAsyncLifetime
     [Fact]
     public async Task Evaluation_reports_every_method_on_a_time_split()
     {
-        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default);
         var report = await EvaluateJob.RunAsync(_store, "time:2010-12-10", 10, new TrainSettings { Parameters = new() { Als = new() { Factors = 16, Iterations = 5 } } }, tune: false, default);
         Assert.Equal(["popularity (global)", "popularity (market)", "item-kNN (cosine)", "ALS (16 factors, raw scores)", "served pipeline", "served, diversity 0.3 + cross-category"],
             report.Results.Select(r => r.Method));
@@ -111,14 +112,14 @@ public sealed class BatchPipelineTests : IAsyncLifetime
     [Fact]
     public async Task What_evaluate_tune_chooses_is_what_train_publishes_unless_the_command_line_overrides_it()
     {
-        await ImportJobs.OnlineRetailAsync(_store, _sample, default);
+        await ImportJobs.OnlineRetailAsync(_store, _sample, IJobProgress.None, default);
         var settings = new TrainSettings { Parameters = new() { Als = new() { Iterations = 2 } } };
         var report = await EvaluateJob.RunAsync(_store, "time:2010-12-10", 10, settings, tune: true, default);
         Assert.Equal(27, report.Tuning!.Count);
         var best = report.Tuning.MaxBy(t => t.ValidationNdcg)!;
 
         var tuned = await TrainJob.ParametersAsync(_store, new ParameterOverrides(), default);
-        var manifest = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = tuned }, null, default)).Manifest;
+        var manifest = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = tuned }, IJobProgress.None, default)).Manifest;
         var overridden = await TrainJob.ParametersAsync(_store, new ParameterOverrides(Factors: 8), default);
 
         Assert.Equal((best.Factors, best.Alpha, best.Regularization), (manifest.Training.Als.Factors, manifest.Training.Als.Alpha, manifest.Training.Als.Regularization));

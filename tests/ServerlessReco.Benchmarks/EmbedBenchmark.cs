@@ -4,14 +4,15 @@ using Azure;
 using ServerlessReco.Embed;
 using ServerlessReco.Evaluate;
 using ServerlessReco.Storage;
+using ServerlessReco.Tests.Translate;
 using ServerlessReco.Translate;
 
-namespace ServerlessReco.Jobs.Bench;
+namespace ServerlessReco.Benchmarks;
 
 /// <summary>
 /// Items/s of item embedding at batch sizes 1, 16 and 64 for each encoder folder given, the cross-lingual top-1
 /// match rate on the parallel catalogue (meaningful only for a real model), and the per-item cost of translation
-/// through the cache, miss against hit, with a loopback Translator stand-in and the store's table service.
+/// through the cache, miss against hit, with the tests' loopback Translator stand-in and the store's table service.
 /// </summary>
 public static class EmbedBenchmark
 {
@@ -57,22 +58,22 @@ public static class EmbedBenchmark
 
     private static async Task TranslationCachingAsync(DataStore store, int items, TextWriter output, CancellationToken ct)
     {
-        await using var translator = await LoopbackTranslator.StartAsync().ConfigureAwait(false);
+        await using var translator = await FakeTranslatorServer.StartAsync().ConfigureAwait(false);
         var table = store.Table("bench" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
-            var client = new TranslatorClient(translator.Endpoint, new AzureKeyCredential(LoopbackTranslator.Key), new TranslatorClientOptions());
+            var client = new TranslatorClient(TranslatorClient.GlobalEndpoint, new AzureKeyCredential(FakeTranslatorServer.Key), translator.CreateOptions());
             var cache = new TranslationCache(table);
             var texts = Enumerable.Range(0, items).Select(i => $"Bench product {i}: hand-made ceramic mug, 350 ml").ToList();
             // Warms the connection pools and creates the table, so neither is billed to the misses.
             await new CachedTranslator(client, cache).TranslateAsync(["warm-up"], TargetLanguages, "en", ct).ConfigureAwait(false);
-            int requestsBefore = translator.Requests;
+            int requestsBefore = translator.Requests.Count;
 
             var misses = new CachedTranslator(client, cache);
             var clock = Stopwatch.StartNew();
             await misses.TranslateAsync(texts, TargetLanguages, "en", ct).ConfigureAwait(false);
             double missSeconds = clock.Elapsed.TotalSeconds;
-            int missRequests = translator.Requests - requestsBefore;
+            int missRequests = translator.Requests.Count - requestsBefore;
 
             var hits = new CachedTranslator(client, cache);
             clock.Restart();
@@ -81,7 +82,7 @@ public static class EmbedBenchmark
 
             output.WriteLine(Invariant($"translation cache: {items} titles into {string.Join(", ", TargetLanguages)} via CachedTranslator, loopback Translator stand-in, cache table on {store.Description}"));
             output.WriteLine(Invariant($"  all misses: {missSeconds:F2} s, {missSeconds * 1000 / items:F2} ms/item ({misses.Misses} (text, language) pairs, {missRequests} translate requests)"));
-            output.WriteLine(Invariant($"  all hits:   {hitSeconds:F2} s, {hitSeconds * 1000 / items:F2} ms/item ({hits.Hits} (text, language) pairs, {translator.Requests - requestsBefore - missRequests} translate requests)"));
+            output.WriteLine(Invariant($"  all hits:   {hitSeconds:F2} s, {hitSeconds * 1000 / items:F2} ms/item ({hits.Hits} (text, language) pairs, {translator.Requests.Count - requestsBefore - missRequests} translate requests)"));
         }
         finally
         {

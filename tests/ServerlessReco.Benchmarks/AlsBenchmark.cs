@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ServerlessReco.Train;
 
-namespace ServerlessReco.Jobs.Bench;
+namespace ServerlessReco.Benchmarks;
 
 /// <summary>
 /// Seconds per ALS iteration on a generated matrix shaped like MovieLens 20M with 4+ stars, the data set behind

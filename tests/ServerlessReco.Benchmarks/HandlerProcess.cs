@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using ServerlessReco.Storage;
 
-namespace ServerlessReco.Jobs.Bench;
+namespace ServerlessReco.Benchmarks;
 
 /// <summary>The function app's handler as its own process, started the way the Functions host starts it.</summary>
 public sealed class HandlerProcess : IAsyncDisposable

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
-namespace ServerlessReco.Jobs.Bench;
+namespace ServerlessReco.Benchmarks;
 
 /// <summary>An answer read by <see cref="LoopbackHttpConnection"/>; the body is valid until the connection's next request.</summary>
 public readonly record struct LoopbackResponse(int Status, double? ServerMilliseconds, ReadOnlyMemory<byte> Body);

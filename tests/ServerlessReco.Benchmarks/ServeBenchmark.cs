@@ -4,12 +4,13 @@ using System.Net;
 using ServerlessReco.Catalog;
 using ServerlessReco.Domain;
 using ServerlessReco.Jobs.Catalog;
+using ServerlessReco.Jobs.Cli;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
 
-namespace ServerlessReco.Jobs.Bench;
+namespace ServerlessReco.Benchmarks;
 
 /// <summary>
 /// Latency and throughput of GET /api/recommendations against the real handler process with azurite behind it,
@@ -147,12 +148,12 @@ public static class ServeBenchmark
         ModelManifest manifest;
         if (scenario == "online-retail")
         {
-            await ImportJobs.OnlineRetailAsync(store, null, ct).ConfigureAwait(false);
-            manifest = (await TrainJob.RunAsync(store, new TrainSettings(), null, ct).ConfigureAwait(false)).Manifest;
+            JobConsole.Render(await ImportJobs.OnlineRetailAsync(store, null, JobConsole.Progress, ct).ConfigureAwait(false));
+            manifest = (await TrainJob.RunAsync(store, new TrainSettings(), JobConsole.Progress, ct).ConfigureAwait(false)).Manifest;
         }
         else manifest = await WriteSyntheticAsync(store, ct).ConfigureAwait(false);
         // What the nightly pipeline leaves behind: handlers start from the snapshot, not from a table scan.
-        await SnapshotJob.RunAsync(store, CatalogChangeFeed.DefaultRetention, output, ct).ConfigureAwait(false);
+        JobConsole.Render(await SnapshotJob.RunAsync(store, CatalogChangeFeed.DefaultRetention, ct).ConfigureAwait(false));
         await store.Models.PublishAsync(manifest.Version, ct).ConfigureAwait(false);
         return await store.Models.LoadAsync(manifest.Version, ct).ConfigureAwait(false);
     }

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using ServerlessReco.Storage;
 
-namespace ServerlessReco.Jobs.Bench;
+namespace ServerlessReco.Benchmarks;
 
 /// <summary>
 /// `bench ingest`: events/s accepted end to end (HTTP in, event log + events table written to

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Globalization;
+using ServerlessReco.Benchmarks;
+using ServerlessReco.Storage;
+
+var root = new RootCommand("ServerlessReco benchmarks: figures to record in tests/benchmarks/ (run them with ./reco bench)");
+
+var users = new Option<int>("--users") { DefaultValueFactory = _ => 138_493 };
+var items = new Option<int>("--items") { DefaultValueFactory = _ => 26_744 };
+var nonZeros = new Option<long>("--nnz") { DefaultValueFactory = _ => 10_000_000 };
+var factors = new Option<int>("--factors") { DefaultValueFactory = _ => new ServerlessReco.Train.AlsOptions().Factors, Description = "latent factors" };
+var iterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 5 };
+var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
+var als = new Command("als", "Seconds per ALS iteration on a MovieLens-20M-shaped matrix") { users, items, nonZeros, factors, iterations, threads };
+als.SetAction(parse => AlsBenchmark.Run(parse.GetValue(users), parse.GetValue(items), parse.GetValue(nonZeros), parse.GetValue(factors),
+    parse.GetValue(iterations), parse.GetValue(threads), Console.Out));
+root.Subcommands.Add(als);
+
+var scenario = new Option<string>("--scenario") { DefaultValueFactory = _ => "online-retail", Description = "online-retail (the real model) or synthetic (100,000 items x 64 factors)" };
+var handler = new Option<string>("--handler") { DefaultValueFactory = _ => DefaultHandler(), Description = "reco-handler.dll (JIT) or the Native AOT executable" };
+var concurrency = new Option<string>("--concurrency") { DefaultValueFactory = _ => "1,4,16", Description = "comma-separated concurrent client counts, one load run each" };
+var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 10 };
+var coldStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
+var serve = new Command("serve", "Latency and throughput of /api/recommendations, and cold start, against the handler process and azurite")
+    { scenario, handler, concurrency, duration, coldStarts };
+serve.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new ServeBenchmark.Options(parse.GetValue(scenario)!, parse.GetValue(handler)!,
+    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20), Console.Out, ct));
+root.Subcommands.Add(serve);
+
+var only = new Option<string[]>("--only") { AllowMultipleArgumentsPerToken = true, Description = "run only the scenarios named, e.g. http-1-64 eventhub-500-8 (path-batch-clients)" };
+var ingest = new Command("ingest", "Events/s accepted end to end (HTTP batches of 1, 100, 500 and Event Hubs payloads) into azurite") { handler, only };
+ingest.SetAction((parse, ct) => IngestBenchmark.RunAsync(StorageConnection(), parse.GetValue(handler)!, parse.GetValue(only) ?? [], Console.Out, ct));
+root.Subcommands.Add(ingest);
+
+var fixtures = new Option<string>("--fixtures") { DefaultValueFactory = _ => Path.Combine("tests", "fixtures"), Description = "folder with encoders/ and catalog-multilingual.tsv" };
+var models = new Option<string[]>("--model") { DefaultValueFactory = _ => [Path.Combine(".reco", "encoders", "minilm-l12-random")], AllowMultipleArgumentsPerToken = true, Description = "further encoder folders (missing ones are skipped)" };
+var texts = new Option<int>("--texts") { DefaultValueFactory = _ => 256, Description = "titles embedded per measurement" };
+var translations = new Option<int>("--translation-items") { DefaultValueFactory = _ => 1000, Description = "titles translated through the cache" };
+var embed = new Command("embed", "Embedding items/s per batch size and encoder; translation cache cost per item, miss vs hit") { fixtures, models, texts, translations };
+embed.SetAction(async (parse, ct) =>
+{
+    var folder = parse.GetValue(fixtures)!;
+    string[] encoders = [Path.Combine(folder, "encoders", "bert-wordpiece"), Path.Combine(folder, "encoders", "xlmr-sentencepiece"), .. parse.GetValue(models)!];
+    return await EmbedBenchmark.RunAsync(DataStore.FromConnectionString(StorageConnection()), encoders, Path.Combine(folder, "catalog-multilingual.tsv"),
+        parse.GetValue(texts), parse.GetValue(translations), Console.Out, ct);
+});
+root.Subcommands.Add(embed);
+
+return await root.Parse(args).InvokeAsync();
+
+static string StorageConnection() => Environment.GetEnvironmentVariable(DataStore.ConnectionStringVariable) is { Length: > 0 } c ? c
+    : throw new InvalidOperationException($"{DataStore.ConnectionStringVariable} is not set: run benchmarks with ./reco bench, which starts azurite.");
+
+// The handler built beside the benchmarks: functions/ServerlessReco.Functions/bin/<config>/net10.0/reco-handler.dll.
+static string DefaultHandler()
+{
+    var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+    return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "functions", "ServerlessReco.Functions", "bin", config, "net10.0", "reco-handler.dll"));
+}

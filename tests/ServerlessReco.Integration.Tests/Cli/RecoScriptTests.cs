@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Sockets;
+using ServerlessReco.Storage;
+
+namespace ServerlessReco.Tests.Cli;
+
+public class RecoScriptTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Jobs_take_store_before_or_after_the_job_name_and_a_directory_store_starts_no_azurite(bool storeFirst)
+    {
+        var work = Directory.CreateTempSubdirectory("reco-jobs-cli-").FullName;
+        try
+        {
+            var csv = Path.Combine(work, "orders.csv");
+            await File.WriteAllLinesAsync(csv, ["user,item", "u1,A1", "u1,A2", "u2,A1"]);
+            var storeDirectory = Path.Combine(work, "store");
+            string[] store = ["--store", "dir:" + storeDirectory];
+            string[] job = ["import-csv", "--input", csv, "--user", "user", "--item", "item"];
+
+            string[] args = storeFirst ? ["jobs", .. store, .. job] : ["jobs", .. job, .. store];
+            await using var script = RecoScript.Start(null, args);
+
+            Assert.Equal(0, await script.WaitForExitAsync(Timeout));
+            Assert.DoesNotContain("azurite", script.Output, StringComparison.Ordinal);
+            var events = await DataStore.Open("dir:" + storeDirectory).EventLog.ReadDistinctAsync();
+            Assert.Equal(3, events.Count);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Sigterm_to_serve_stops_the_handler_and_the_azurite_it_started_and_frees_the_port()
+    {
+        int port = FreePort();
+        await using var script = RecoScript.Start(new Dictionary<string, string> { ["RECO_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) }, "serve");
+        Assert.Equal(port, await script.WaitUntilServingAsync(Timeout));
+        var children = script.Descendants();
+        Assert.Contains(children, c => c.Command.Contains("reco-handler", StringComparison.Ordinal));
+        Assert.Contains(children, c => c.Command.Contains("azurite", StringComparison.Ordinal));
+
+        script.Signal("TERM");
+
+        Assert.Equal(143, await script.WaitForExitAsync(Timeout));
+        Assert.DoesNotContain(children, c => RecoScript.IsAlive(c.Pid));
+        Assert.False(await RecoScript.AcceptsAsync(port), $"port {port} still accepts connections");
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();
+    }
+
+    [Fact]
+    public async Task Serve_takes_the_next_free_port_when_its_port_is_busy_and_says_so()
+    {
+        using var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        int taken = ((IPEndPoint)busy.LocalEndpoint).Port;
+        await using var script = RecoScript.Start(new Dictionary<string, string> { ["RECO_PORT"] = taken.ToString(System.Globalization.CultureInfo.InvariantCulture) }, "serve");
+
+        int port = await script.WaitUntilServingAsync(Timeout);
+
+        Assert.True(port > taken, $"served on {port}, not above the busy {taken}");
+        Assert.Contains($"port {taken} is in use: taking {port}", script.Output, StringComparison.Ordinal);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/health")).StatusCode);
+        script.Signal("INT");
+        Assert.Equal(130, await script.WaitForExitAsync(Timeout));
+        Assert.False(await RecoScript.AcceptsAsync(port), $"port {port} still accepts connections after SIGINT");
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
