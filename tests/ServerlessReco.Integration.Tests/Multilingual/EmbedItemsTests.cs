@@ -82,6 +82,10 @@ public sealed class EmbedItemsTests : IAsyncLifetime
         Assert.Equal(baseModel.UserFactors, model.UserFactors);
         Assert.Equal(baseModel.ItemIds, model.ItemIds);
         Assert.Equal(baseModel.Popularity, model.Popularity);
+        // Serving excludes and explains with what each shopper bought: the new version must keep it.
+        Assert.NotEmpty(baseModel.PurchaseItems);
+        Assert.Equal(baseModel.PurchasePointers, model.PurchasePointers);
+        Assert.Equal(baseModel.PurchaseItems, model.PurchaseItems);
         Assert.NotNull(model.ItemEmbeddings);
         int k = model.Factors;
         for (int i = 0; i < model.ItemCount; i++)
