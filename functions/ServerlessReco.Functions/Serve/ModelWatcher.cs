@@ -13,7 +13,7 @@ namespace ServerlessReco.Functions.Serve;
 /// reports the refusal. Requests read <see cref="Current"/> once and keep that instance, so a swap never
 /// mixes two versions within one answer.
 /// </summary>
-public sealed class ModelWatcher(DataStore store, ModelPrefetch prefetch, ServeSettings settings, IServer server, ILogger<ModelWatcher> logger) : BackgroundService
+public sealed class ModelWatcher(DataStore store, ModelPrefetch prefetch, ServeOptions settings, IServer server, ILogger<ModelWatcher> logger) : BackgroundService
 {
     private volatile ServingModel? _current;
     private string? _refusedManifest;

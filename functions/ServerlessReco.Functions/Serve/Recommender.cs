@@ -15,7 +15,7 @@ public sealed record RecommendationRequest(
 /// model has not seen (see <see cref="FoldIn"/>), or market popularity for shoppers with no signal at all. Only
 /// items in the catalogue, sold in the market and in stock are ever returned.
 /// </summary>
-public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ServeSettings settings, ILogger<Recommender> logger)
+public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ServeOptions settings, ILogger<Recommender> logger)
 {
     /// <summary>The events table keeps more, but 200 recent events say all a session can say about intent.</summary>
     public const int MaxRecentEvents = 200;

@@ -1,0 +1,64 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace ServerlessReco.Functions.Edge;
+
+/// <summary>
+/// The OpenAPI document, generated from the endpoints at run time (schemas from the source-generated JSON
+/// contexts, so it works under Native AOT). Each operation carries its Functions auth level as x-auth-level.
+/// </summary>
+public static class ApiDocument
+{
+    /// <summary>Where the OpenApi function serves it (function route "openapi.json" under the host's "api" prefix).</summary>
+    public const string Route = "/api/openapi.json";
+    public const string AuthLevelExtension = "x-auth-level";
+    private const AuthLevel DocumentAuthLevel = AuthLevel.Anonymous;
+
+    public static IServiceCollection AddApiDocument(this IServiceCollection services) => services.AddOpenApi(o =>
+    {
+        o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "ServerlessReco";
+            document.Info.Description = "Recommendations, similar and popular items, event and catalogue ingestion, erasure and translation. "
+                + "Operations marked x-auth-level: function need a function key (x-functions-key header or ?code=).";
+            DescribeItself(document);
+            return Task.CompletedTask;
+        });
+        o.AddOperationTransformer((operation, context, _) =>
+        {
+            var level = context.Description.ActionDescriptor.EndpointMetadata.OfType<AuthLevel>().LastOrDefault(Missing);
+            if (level == Missing)
+                throw new InvalidOperationException($"{context.Description.HttpMethod} /{context.Description.RelativePath} declares no auth level (WithAuthLevel).");
+            operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+            operation.Extensions[AuthLevelExtension] = new JsonNodeExtension(JsonValue.Create(level.Name()));
+            return Task.CompletedTask;
+        });
+    });
+
+    public static IEndpointConventionBuilder MapApiDocument(this IEndpointRouteBuilder app) =>
+        app.MapOpenApi(Route).WithAuthLevel(DocumentAuthLevel);
+
+    private const AuthLevel Missing = (AuthLevel)(-1);
+
+    /// <summary>The generator leaves its own endpoint out; it is a function like any other, so it is listed too.</summary>
+    private static void DescribeItself(OpenApiDocument document)
+    {
+        document.Paths ??= [];
+        document.Paths[Route] = new OpenApiPathItem
+        {
+            Operations = new()
+            {
+                [HttpMethod.Get] = new OpenApiOperation
+                {
+                    Summary = "This document",
+                    Extensions = new Dictionary<string, IOpenApiExtension> { [AuthLevelExtension] = new JsonNodeExtension(JsonValue.Create(DocumentAuthLevel.Name())) },
+                    Responses = new OpenApiResponses
+                    {
+                        ["200"] = new OpenApiResponse { Description = "The OpenAPI document", Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() } },
+                    },
+                },
+            },
+        };
+    }
+}
