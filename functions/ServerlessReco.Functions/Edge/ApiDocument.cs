@@ -32,6 +32,7 @@ public static class ApiDocument
                 throw new InvalidOperationException($"{context.Description.HttpMethod} /{context.Description.RelativePath} declares no auth level (WithAuthLevel).");
             operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
             operation.Extensions[AuthLevelExtension] = new JsonNodeExtension(JsonValue.Create(level.Name()));
+            DescribePathIds(operation, context.Description.RelativePath ?? "");
             return Task.CompletedTask;
         });
     });
@@ -40,6 +41,24 @@ public static class ApiDocument
         app.MapOpenApi(Route).WithAuthLevel(DocumentAuthLevel);
 
     private const AuthLevel Missing = (AuthLevel)(-1);
+
+    /// <summary>Path ids are read from the raw target (<see cref="PathIds"/>), not bound, so the generator does not see them.</summary>
+    private static void DescribePathIds(OpenApiOperation operation, string relativePath)
+    {
+        foreach (var segment in relativePath.Split('/'))
+        {
+            if (segment is not ['{', .., '}']) continue;
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = segment.Trim('{', '}', '*'),
+                In = ParameterLocation.Path,
+                Required = true,
+                Description = "Any characters; '/' may be sent raw or as %2F. Decoded once.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = ServerlessReco.Ingest.InputRules.MaxIdLength },
+            });
+        }
+    }
 
     /// <summary>The generator leaves its own endpoint out; it is a function like any other, so it is listed too.</summary>
     private static void DescribeItself(OpenApiDocument document)
