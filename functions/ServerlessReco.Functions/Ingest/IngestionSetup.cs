@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -65,11 +66,11 @@ public static class IngestionSetup
     public static RouteGroupBuilder MapIngestion(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Function).WithTags("Ingestion");
-        api.MapPost("/events", EventEndpoints.PostEventsAsync).Accepts<List<EventInput>>("application/json").ProducesProblems(400, 413, 500);
-        api.MapPut("/items", CatalogEndpoints.PutItemsAsync).Accepts<List<CatalogItem>>("application/json").ProducesProblems(400, 413, 500);
+        api.MapPost("/events", EventEndpoints.PostEventsAsync).DescribesJsonBody<List<EventInput>>().ProducesProblems(400, 413, 500);
+        api.MapPut("/items", CatalogEndpoints.PutItemsAsync).DescribesJsonBody<List<CatalogItem>>().ProducesProblems(400, 413, 500);
         // Catch-all: an item id may hold '/', sent raw or as %2F.
         api.MapGet("/items/{*itemId}", CatalogEndpoints.GetItemAsync).ProducesProblems(400, 404, 500);
-        api.MapPatch("/items/{*itemId}", CatalogEndpoints.PatchItemAsync).Accepts<ItemPatch>("application/json").ProducesProblems(400, 404, 413, 500);
+        api.MapPatch("/items/{*itemId}", CatalogEndpoints.PatchItemAsync).DescribesJsonBody<ItemPatch>().ProducesProblems(400, 404, 413, 500);
         api.MapDelete("/users/{*userId}", UserEndpoints.DeleteUserAsync).ProducesProblems(400, 500);
         // The Functions host posts each trigger invocation to /{function name}; it is no part of the public API.
         app.MapPost("/IngestEvents", EventEndpoints.IngestEventHubAsync).ExcludeFromDescription();
@@ -85,7 +86,8 @@ public sealed class StorageCalls(IOptions<IngestOptions> options, ILogger<Storag
 {
     public ILogger Logger => logger;
 
-    public async Task<Results<TOk, ProblemHttpResult>> RunAsync<TOk>(string what, Func<CancellationToken, Task<Results<TOk, ProblemHttpResult>>> work, CancellationToken requestAborted)
+    // Results<,> keeps its type arguments' methods for trimming (it calls their ExecuteAsync); TOk must promise the same.
+    public async Task<Results<TOk, ProblemHttpResult>> RunAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] TOk>(string what, Func<CancellationToken, Task<Results<TOk, ProblemHttpResult>>> work, CancellationToken requestAborted)
         where TOk : IResult
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);

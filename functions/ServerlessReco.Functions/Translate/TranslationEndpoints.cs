@@ -31,7 +31,7 @@ public static partial class TranslationEndpoints
     {
         var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Function).WithTags("Translation");
         // The body is read by hand so that malformed JSON is answered with the expected shape.
-        api.MapPost("/translate", TranslateAsync).Accepts<TranslateRequest>("application/json").ProducesProblems(400, 502, 503);
+        api.MapPost("/translate", TranslateAsync).DescribesJsonBody<TranslateRequest>().ProducesProblems(400, 502, 503);
         // The timer trigger: the Functions host posts each invocation to /{function name}.
         app.MapPost("/TranslateCatalog", TranslateCatalogAsync).ExcludeFromDescription();
         return api;

@@ -53,6 +53,22 @@ public class ContractTests(PublishedHandler world) : IClassFixture<PublishedHand
         Assert.NotNull(ApiDocument.Check(schema, JsonSerializer.SerializeToElement(extra)));
     }
 
+    [Theory]
+    [InlineData("post", "/api/events", "sessionId")]
+    [InlineData("put", "/api/items", "sourceLanguage")]
+    [InlineData("patch", "/api/items/{itemId}", "addMarkets")]
+    [InlineData("post", "/api/translate", "texts")]
+    public async Task Json_bodies_are_documented_but_any_content_type_is_taken(string method, string route, string field)
+    {
+        var document = await ApiDocument.FetchAsync(world.Handler);
+        var body = document.Operation(route, method).GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.Contains($"\"{field}\"", body.GetRawText());
+
+        // Storefronts have always sent events without a JSON content type; documenting the body must not refuse them.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = new StringContent("[]", Encoding.UTF8, "text/plain") };
+        Assert.Equal(HttpStatusCode.OK, (await world.Handler.Client.SendAsync(request)).StatusCode);
+    }
+
     private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(string method, string path, string? body)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), path);
