@@ -39,10 +39,6 @@ public static class HandlerApp
         builder.Services.AddSingleton(Pseudonymizer.ForKey(storage.PseudonymKey));
         // Serving reads it; catalogue writes update it so stock changes apply to the next request.
         builder.Services.AddSingleton<CatalogCache>();
-        builder.Services.AddSingleton<HandlerOptionsValidator>();
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<ServeOptions>>(sp => sp.GetRequiredService<HandlerOptionsValidator>());
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<IngestOptions>>(sp => sp.GetRequiredService<HandlerOptionsValidator>());
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<TranslatorOptions>>(sp => sp.GetRequiredService<HandlerOptionsValidator>());
         builder.Services.AddProblems();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServeJsonContext.Default));
         builder.Services.AddServing(builder.Configuration);

@@ -39,6 +39,7 @@ public static class IngestionSetup
     public static IServiceCollection AddIngestion(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<IngestOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestOptions>, HandlerOptionsValidator>();
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default);

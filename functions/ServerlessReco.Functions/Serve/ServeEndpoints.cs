@@ -22,6 +22,7 @@ public static class ServeEndpoints
     public static IServiceCollection AddServing(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ServeOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ServeOptions>, HandlerOptionsValidator>();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ServeOptions>>().Value);
         services.AddSingleton<ModelWatcher>();
         services.AddSingleton<Recommender>();

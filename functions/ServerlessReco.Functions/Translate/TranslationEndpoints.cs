@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Azure;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using ServerlessReco.Functions.Edge;
 using ServerlessReco.Storage;
 using ServerlessReco.Translate;
@@ -22,6 +23,7 @@ public static partial class TranslationEndpoints
     public static IServiceCollection AddTranslation(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<TranslatorOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TranslatorOptions>, HandlerOptionsValidator>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TranslateJsonContext.Default));
         services.AddSingleton<TranslationService>();
         return services;
