@@ -14,7 +14,7 @@ public static class JobEnvironment
         /// <summary>The store for a --store spec, "azurite" and "azure" meaning the connection string in the environment.</summary>
         public static DataStore Open(string? spec) => DataStore.Open(
             spec,
-            Variable(DataStore.ConnectionStringVariable) ?? Variable(DataStore.WebJobsStorageVariable),
+            DataStore.ConfiguredConnection(Variable(DataStore.ConnectionStringVariable), Variable(DataStore.WebJobsStorageVariable)),
             Variable(DataStore.PrefixVariable) ?? "");
     }
 

@@ -36,6 +36,12 @@ public sealed class DataStore
     public ModelStore Models { get; }
     public string Description { get; }
 
+    /// <summary>The connection string the two settings give: <see cref="ConnectionStringVariable"/> first, the host's account otherwise.</summary>
+    public static string? ConfiguredConnection(string? connectionStringSetting, string? webJobsStorageSetting) =>
+        !string.IsNullOrEmpty(connectionStringSetting) ? connectionStringSetting
+        : !string.IsNullOrEmpty(webJobsStorageSetting) ? webJobsStorageSetting
+        : null;
+
     /// <param name="configuredConnection">The connection string "azurite" and "azure" stand for; null when none is configured.</param>
     /// <param name="prefix">See <see cref="FromConnectionString"/>.</param>
     public static DataStore Open(string? spec, string? configuredConnection, string prefix)

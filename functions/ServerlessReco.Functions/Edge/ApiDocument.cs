@@ -27,8 +27,8 @@ public static class ApiDocument
         });
         o.AddOperationTransformer(async (operation, context, ct) =>
         {
-            var level = context.Description.ActionDescriptor.EndpointMetadata.OfType<AuthLevel>().LastOrDefault(Missing);
-            if (level == Missing)
+            // The innermost declaration wins, as with any endpoint metadata.
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<AuthLevel>().ToArray() is not [.., var level])
                 throw new InvalidOperationException($"{context.Description.HttpMethod} /{context.Description.RelativePath} declares no auth level (WithAuthLevel).");
             operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
             operation.Extensions[AuthLevelExtension] = new JsonNodeExtension(JsonValue.Create(level.Name()));
@@ -55,8 +55,6 @@ public static class ApiDocument
 
     public static IEndpointConventionBuilder MapApiDocument(this IEndpointRouteBuilder app) =>
         app.MapOpenApi(Route).WithAuthLevel(DocumentAuthLevel);
-
-    private const AuthLevel Missing = (AuthLevel)(-1);
 
     /// <summary>Path ids are read from the raw target (<see cref="PathIds"/>), not bound, so the generator does not see them.</summary>
     private static void DescribePathIds(OpenApiOperation operation, string relativePath)

@@ -27,9 +27,7 @@ public sealed class StorageOptions
     [ConfigurationKeyName(Pseudonymizer.KeyVariable)]
     public string? PseudonymKey { get; set; }
 
-    public string? EffectiveConnectionString => string.IsNullOrEmpty(ConnectionString) ? NullIfEmpty(WebJobsStorage) : ConnectionString;
-
-    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+    public string? EffectiveConnectionString => DataStore.ConfiguredConnection(ConnectionString, WebJobsStorage);
 }
 
 /// <summary>
