@@ -41,6 +41,31 @@ public class ProblemShapeTests(PublishedHandler world) : IClassFixture<Published
         await AssertProblemAsync(handler, "GET", "/api/popular?market=DE", null, 503);
     }
 
+    [Fact]
+    public async Task A_request_the_framework_refuses_is_problem_details_too()
+    {
+        // A malformed chunked body: Kestrel throws while the handler reads it, and the exception handler answers.
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(world.Handler.Address.Host, world.Handler.Address.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            "POST /api/events HTTP/1.1\r\nHost: reco\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n[]\r\n0\r\n\r\n"));
+        var answer = "";
+        var buffer = new byte[8192];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!answer.EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal) && await stream.ReadAsync(buffer, timeout.Token) is var read and > 0)
+            answer += Encoding.UTF8.GetString(buffer, 0, read);
+
+        Assert.StartsWith("HTTP/1.1 400 ", answer);
+        Assert.Contains("Content-Type: application/problem+json", answer);
+        // One chunk: its size line, then the JSON.
+        var body = answer[(answer.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..].Split("\r\n")[1];
+        var problem = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(400, problem.GetProperty("status").GetInt32());
+        Assert.Equal("Bad chunk size data.", problem.GetProperty("detail").GetString());
+        Assert.True(problem.TryGetProperty("traceId", out _));
+    }
+
     private static async Task AssertProblemAsync(RunningHandler handler, string method, string path, string? body, int status)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
