@@ -30,27 +30,27 @@ public class ContractTests(PublishedHandler world) : IClassFixture<PublishedHand
     [MemberData(nameof(Calls))]
     public async Task A_200_answer_matches_the_documented_schema(string method, string route, string path, string? body)
     {
-        var document = await ApiDocument.FetchAsync(world.Handler);
+        var document = await GeneratedDocument.FetchAsync(world.Handler);
         var answer = await SendAsync(method, path, body);
         Assert.True(answer.Status == HttpStatusCode.OK, $"{method} {path}: {(int)answer.Status} {answer.Body}");
         var schema = document.ResponseSchema(route, method, 200);
-        Assert.Null(ApiDocument.Check(schema, answer.Body));
+        Assert.Null(GeneratedDocument.Check(schema, answer.Body));
     }
 
     [Fact]
     public async Task The_schemas_refuse_a_response_missing_a_field_or_carrying_an_undocumented_one()
     {
-        var document = await ApiDocument.FetchAsync(world.Handler);
+        var document = await GeneratedDocument.FetchAsync(world.Handler);
         var schema = document.ResponseSchema("/api/recommendations/{userId}", "get", 200);
         var answer = (await SendAsync("get", "/api/recommendations/alice?market=DE", null)).Body;
-        Assert.Null(ApiDocument.Check(schema, answer));
+        Assert.Null(GeneratedDocument.Check(schema, answer));
 
         var missing = System.Text.Json.Nodes.JsonNode.Parse(answer.GetRawText())!.AsObject();
         missing.Remove("modelVersion");
-        Assert.NotNull(ApiDocument.Check(schema, JsonSerializer.SerializeToElement(missing)));
+        Assert.NotNull(GeneratedDocument.Check(schema, JsonSerializer.SerializeToElement(missing)));
         var extra = System.Text.Json.Nodes.JsonNode.Parse(answer.GetRawText())!.AsObject();
         extra["items"]![0]!["internalScore"] = 1;
-        Assert.NotNull(ApiDocument.Check(schema, JsonSerializer.SerializeToElement(extra)));
+        Assert.NotNull(GeneratedDocument.Check(schema, JsonSerializer.SerializeToElement(extra)));
     }
 
     [Theory]
@@ -60,7 +60,7 @@ public class ContractTests(PublishedHandler world) : IClassFixture<PublishedHand
     [InlineData("post", "/api/translate", "texts")]
     public async Task Json_bodies_are_documented_but_any_content_type_is_taken(string method, string route, string field)
     {
-        var document = await ApiDocument.FetchAsync(world.Handler);
+        var document = await GeneratedDocument.FetchAsync(world.Handler);
         var body = document.Operation(route, method).GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
         Assert.Contains($"\"{field}\"", body.GetRawText());
 

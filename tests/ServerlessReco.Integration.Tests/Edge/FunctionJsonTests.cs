@@ -33,7 +33,7 @@ public partial class FunctionJsonTests
     public async Task Every_http_function_is_a_documented_operation_with_the_same_auth_level_and_the_reverse()
     {
         await using var handler = await RunningHandler.StartAsync(TestStorage.NewStore());
-        var document = await ApiDocument.FetchAsync(handler);
+        var document = await GeneratedDocument.FetchAsync(handler);
         var functions = HttpFunctions();
         Assert.True(functions.Count >= 10, $"only {functions.Count} HTTP functions found next to the tests");
 

@@ -90,12 +90,12 @@ public static class ProblemShape
             Assert.True(problem.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length > 0, $"{field} missing: {text}");
 
         // Every documented error status of every operation uses this one schema.
-        var document = await ApiDocument.FetchAsync(handler);
+        var document = await GeneratedDocument.FetchAsync(handler);
         var refs = document.Operations().SelectMany(o => o.Operation.GetProperty("responses").EnumerateObject()
             .Where(r => r.Name[0] is '4' or '5')
             .Select(r => r.Value.GetProperty("content").GetProperty("application/problem+json").GetProperty("schema").GetProperty("$ref").GetString()))
             .Distinct().ToList();
         Assert.Equal(["#/components/schemas/HttpValidationProblemDetails"], refs);
-        Assert.Null(ApiDocument.Check(document.ResponseSchema("/api/popular", "get", 400), problem));
+        Assert.Null(GeneratedDocument.Check(document.ResponseSchema("/api/popular", "get", 400), problem));
     }
 }

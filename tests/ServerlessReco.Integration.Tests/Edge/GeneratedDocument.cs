@@ -6,15 +6,15 @@ using jsonschema::Json.Schema;
 namespace ServerlessReco.Tests.Edge;
 
 /// <summary>The OpenAPI document as the running handler serves it, and JSON Schema checks against its schemas.</summary>
-public sealed class ApiDocument(JsonElement document)
+public sealed class GeneratedDocument(JsonElement document)
 {
     public JsonElement Root { get; } = document;
 
-    public static async Task<ApiDocument> FetchAsync(RunningHandler handler)
+    public static async Task<GeneratedDocument> FetchAsync(RunningHandler handler)
     {
         var response = await handler.Client.GetAsync("/api/openapi.json");
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        return new ApiDocument(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+        return new GeneratedDocument(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }
 
     /// <summary>(path, method) -> operation, methods lower-case as in function.json.</summary>
