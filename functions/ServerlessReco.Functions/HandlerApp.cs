@@ -1,7 +1,9 @@
 using System.Net;
+using ServerlessReco.Domain;
+using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Ingest;
 using ServerlessReco.Functions.Serve;
-using ServerlessReco.Domain;
+using ServerlessReco.Functions.Translate;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Functions;
@@ -12,6 +14,7 @@ namespace ServerlessReco.Functions;
 /// </summary>
 public static class HandlerApp
 {
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A storage setting is missing or wrong.</exception>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -28,27 +31,43 @@ public static class HandlerApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
 
-        var store = OpenStore(builder.Configuration);
+        var storage = BindStorage(builder.Configuration);
+        var store = DataStore.FromConnectionString(storage.EffectiveConnectionString!, storage.Prefix);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(new ModelPrefetch(store));
         // One key for ingestion, training and serving: the same shopper is the same pseudonym everywhere.
-        builder.Services.AddSingleton(sp => new Pseudonymizer(
-            sp.GetRequiredService<IConfiguration>()["RECO_PSEUDONYM_KEY"] is { Length: > 0 } key ? key : Pseudonymizer.DevelopmentKey));
+        builder.Services.AddSingleton(Pseudonymizer.ForKey(storage.PseudonymKey));
         // Serving reads it; catalogue writes update it so stock changes apply to the next request.
         builder.Services.AddSingleton<CatalogCache>();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblems();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServeJsonContext.Default));
-        builder.Services.AddServing();
-        builder.Services.AddIngestion();
+        builder.Services.AddServing(builder.Configuration);
+        builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddTranslation(builder.Configuration);
+        builder.Services.AddApiDocument();
 
         var app = builder.Build();
+        app.UseProblems();
         app.Use(ServerTiming);
-        app.MapGet("/", () => Results.Text("ServerlessReco custom handler"));
+        app.MapGet("/", () => TypedResults.Text("ServerlessReco custom handler")).ExcludeFromDescription();
         app.MapServing();
         app.MapIngestion();
         app.MapTranslation();
+        app.MapApiDocument();
         return app;
+    }
+
+    /// <summary>
+    /// Bound and checked here rather than at host start: the store opens before the host is built, so that the
+    /// model prefetch runs beside the rest of start-up.
+    /// </summary>
+    private static StorageOptions BindStorage(IConfiguration configuration)
+    {
+        var options = new StorageOptions();
+        configuration.Bind(options);
+        var result = new HandlerOptionsValidator().Validate(null, options);
+        if (result.Failed) throw new Microsoft.Extensions.Options.OptionsValidationException("storage", typeof(StorageOptions), result.Failures);
+        return options;
     }
 
     /// <summary>
@@ -66,13 +85,5 @@ public static class HandlerApp
             return Task.CompletedTask;
         }, (context.Response, start));
         return next(context);
-    }
-
-    private static DataStore OpenStore(IConfiguration config)
-    {
-        var connection = config[DataStore.ConnectionStringVariable] is { Length: > 0 } c ? c
-            : config["AzureWebJobsStorage"] is { Length: > 0 } w ? w
-            : throw new InvalidOperationException($"No storage configured: set {DataStore.ConnectionStringVariable} or AzureWebJobsStorage.");
-        return DataStore.FromConnectionString(connection, config[DataStore.PrefixVariable] ?? "");
     }
 }

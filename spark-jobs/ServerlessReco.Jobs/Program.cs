@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ServerlessReco.Catalog;
+using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Cli;
 using ServerlessReco.Jobs.Embed;

@@ -41,7 +41,7 @@ embed.SetAction(async (parse, ct) =>
 {
     var folder = parse.GetValue(fixtures)!;
     string[] encoders = [Path.Combine(folder, "encoders", "bert-wordpiece"), Path.Combine(folder, "encoders", "xlmr-sentencepiece"), .. parse.GetValue(models)!];
-    return await EmbedBenchmark.RunAsync(DataStore.FromConnectionString(StorageConnection()), encoders, Path.Combine(folder, "catalog-multilingual.tsv"),
+    return await EmbedBenchmark.RunAsync(DataStore.FromConnectionString(StorageConnection(), prefix: ""), encoders, Path.Combine(folder, "catalog-multilingual.tsv"),
         parse.GetValue(texts), parse.GetValue(translations), Console.Out, ct);
 });
 root.Subcommands.Add(embed);

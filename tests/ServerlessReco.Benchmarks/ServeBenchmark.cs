@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using ServerlessReco.Catalog;
 using ServerlessReco.Domain;
+using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Cli;
 using ServerlessReco.Jobs.Import;

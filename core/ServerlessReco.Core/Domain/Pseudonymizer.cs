@@ -10,6 +10,9 @@ namespace ServerlessReco.Domain;
 /// </summary>
 public sealed class Pseudonymizer
 {
+    /// <summary>The setting that holds the key; read by the edges (the handler's options, the jobs' environment).</summary>
+    public const string KeyVariable = "RECO_PSEUDONYM_KEY";
+    public const int MinKeyLength = 16;
     /// <summary>Used when no key is configured: fine for the local demo, never for production.</summary>
     public const string DevelopmentKey = "serverlessreco-development-key-do-not-use-in-production";
 
@@ -17,13 +20,14 @@ public sealed class Pseudonymizer
 
     public Pseudonymizer(string key)
     {
-        if (string.IsNullOrEmpty(key) || key.Length < 16)
-            throw new ArgumentException("The pseudonymisation key must be at least 16 characters: set RECO_PSEUDONYM_KEY.", nameof(key));
+        if (string.IsNullOrEmpty(key) || key.Length < MinKeyLength)
+            throw new ArgumentException($"The pseudonymisation key must be at least {MinKeyLength} characters: set {KeyVariable}.", nameof(key));
         _key = Encoding.UTF8.GetBytes(key);
     }
 
-    public static Pseudonymizer FromEnvironment() =>
-        new(Environment.GetEnvironmentVariable("RECO_PSEUDONYM_KEY") is { Length: > 0 } key ? key : DevelopmentKey);
+    /// <summary>The pseudonymizer for a configured key; none configured means <see cref="DevelopmentKey"/>.</summary>
+    public static Pseudonymizer ForKey(string? configuredKey) =>
+        new(string.IsNullOrEmpty(configuredKey) ? DevelopmentKey : configuredKey);
 
     /// <summary>128 bits of HMAC-SHA256 as lower-case hex: fixed length and safe as a table key.</summary>
     public string Pseudonymize(string userId)

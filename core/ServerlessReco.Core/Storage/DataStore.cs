@@ -7,12 +7,16 @@ using ServerlessReco.Publish;
 namespace ServerlessReco.Storage;
 
 /// <summary>
-/// Everything a job reads or writes, opened from one store spec: "azurite" / "azure" (connection string from
-/// RECO_STORAGE_CONNECTION_STRING, then AzureWebJobsStorage), "dir:PATH", or a connection string itself.
+/// Everything a job reads or writes, opened from one store spec: "azurite" / "azure" (the configured connection
+/// string), "dir:PATH", or a connection string itself. The edges read the settings (the handler's options, the
+/// jobs' environment) and pass their values in.
 /// </summary>
 public sealed class DataStore
 {
     public const string ConnectionStringVariable = "RECO_STORAGE_CONNECTION_STRING";
+    /// <summary>The Functions host's own storage account: the connection string when <see cref="ConnectionStringVariable"/> is not set.</summary>
+    public const string WebJobsStorageVariable = "AzureWebJobsStorage";
+    public const string PrefixVariable = "RECO_STORAGE_PREFIX";
 
     private DataStore(IBlobStore blobs, IItemCatalog catalog, TableServiceClient? tables, string description)
     {
@@ -32,7 +36,15 @@ public sealed class DataStore
     public ModelStore Models { get; }
     public string Description { get; }
 
-    public static DataStore Open(string? spec)
+    /// <summary>The connection string the two settings give: <see cref="ConnectionStringVariable"/> first, the host's account otherwise.</summary>
+    public static string? ConfiguredConnection(string? connectionStringSetting, string? webJobsStorageSetting) =>
+        !string.IsNullOrEmpty(connectionStringSetting) ? connectionStringSetting
+        : !string.IsNullOrEmpty(webJobsStorageSetting) ? webJobsStorageSetting
+        : null;
+
+    /// <param name="configuredConnection">The connection string "azurite" and "azure" stand for; null when none is configured.</param>
+    /// <param name="prefix">See <see cref="FromConnectionString"/>.</param>
+    public static DataStore Open(string? spec, string? configuredConnection, string prefix)
     {
         spec = string.IsNullOrWhiteSpace(spec) ? "azurite" : spec.Trim();
         if (spec.StartsWith("dir:", StringComparison.Ordinal))
@@ -42,25 +54,28 @@ public sealed class DataStore
             return new DataStore(new DirectoryBlobStore(root), new FileItemCatalog(Path.Combine(root, "catalog", "items.jsonl")), null, "dir:" + root);
         }
         var connection = spec is "azurite" or "azure"
-            ? Environment.GetEnvironmentVariable(ConnectionStringVariable) is { Length: > 0 } c ? c
-              : Environment.GetEnvironmentVariable("AzureWebJobsStorage") is { Length: > 0 } w ? w
+            ? configuredConnection is { Length: > 0 } c ? c
               : throw new InvalidOperationException($"No storage configured: set {ConnectionStringVariable} (./reco starts azurite and sets it), or pass --store dir:PATH.")
             : spec;
-        return FromConnectionString(connection);
+        return FromConnectionString(connection, prefix);
     }
 
-    /// <param name="prefix">Lower-case letters and digits put before every container and table name (RECO_STORAGE_PREFIX).</param>
-    public static DataStore FromConnectionString(string connectionString, string? prefix = null)
+    /// <param name="prefix">Lower-case letters and digits put before every container and table name (<see cref="PrefixVariable"/>).</param>
+    public static DataStore FromConnectionString(string connectionString, string prefix)
     {
-        prefix ??= Environment.GetEnvironmentVariable(PrefixVariable) ?? "";
-        if (!prefix.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)) || prefix.Length > 20 || (prefix.Length > 0 && !char.IsAsciiLetterLower(prefix[0])))
-            throw new ArgumentException($"Storage prefix '{prefix}' must start with a lower-case letter and hold at most 20 lower-case letters and digits.", nameof(prefix));
+        if (!IsValidPrefix(prefix, out var rule))
+            throw new ArgumentException($"Storage prefix '{prefix}' {rule}.", nameof(prefix));
         var blobs = new BlobServiceClient(connectionString);
         var tables = new TableServiceClient(connectionString);
         return new DataStore(new AzureBlobStore(blobs, prefix), new TableItemCatalog(tables, prefix + "items", prefix + "catalogchanges"), tables, blobs.Uri + prefix) { Prefix = prefix };
     }
 
-    public const string PrefixVariable = "RECO_STORAGE_PREFIX";
+    /// <summary>Whether <paramref name="prefix"/> can start container and table names; <paramref name="rule"/> says what it must be.</summary>
+    public static bool IsValidPrefix(string prefix, out string rule)
+    {
+        rule = "must start with a lower-case letter and hold at most 20 lower-case letters and digits";
+        return prefix.Length <= 20 && prefix.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)) && (prefix.Length == 0 || char.IsAsciiLetterLower(prefix[0]));
+    }
 
     /// <summary>Put before every container and table name; empty by default.</summary>
     public string Prefix { get; private init; } = "";

@@ -3,11 +3,16 @@ using Azure;
 namespace ServerlessReco.Translate;
 
 /// <summary>
-/// Translator connection settings from TRANSLATOR_ENDPOINT (optional, defaults to the global endpoint),
-/// TRANSLATOR_KEY and TRANSLATOR_REGION (optional). Missing settings disable translation instead of failing.
+/// Translator connection settings: <see cref="KeyVariable"/>, <see cref="EndpointVariable"/> (optional, defaults
+/// to the global endpoint) and <see cref="RegionVariable"/> (optional). A missing key disables translation
+/// instead of failing. The caller reads the values (the handler's options); this class only judges them.
 /// </summary>
 public sealed class TranslatorSettings
 {
+    public const string KeyVariable = "TRANSLATOR_KEY";
+    public const string EndpointVariable = "TRANSLATOR_ENDPOINT";
+    public const string RegionVariable = "TRANSLATOR_REGION";
+
     private TranslatorSettings(Uri endpoint, string key, string? region)
     {
         Endpoint = endpoint;
@@ -21,35 +26,28 @@ public sealed class TranslatorSettings
 
     public string? Region { get; }
 
-    /// <summary>Settings from the process environment, or null with <paramref name="disabledReason"/> saying what is missing.</summary>
-    public static TranslatorSettings? FromEnvironment(out string? disabledReason) =>
-        From(Environment.GetEnvironmentVariable, out disabledReason);
-
-    /// <summary>Settings read through <paramref name="getVariable"/> (e.g. an IConfiguration indexer), or null with the reason.</summary>
-    public static TranslatorSettings? From(Func<string, string?> getVariable, out string? disabledReason)
+    /// <summary>The settings, or null with <paramref name="disabledReason"/> saying what is missing or wrong.</summary>
+    public static TranslatorSettings? From(string? key, string? endpoint, string? region, out string? disabledReason)
     {
-        var key = getVariable("TRANSLATOR_KEY");
         if (string.IsNullOrWhiteSpace(key))
         {
-            disabledReason = "translation disabled: TRANSLATOR_KEY not set";
+            disabledReason = $"translation disabled: {KeyVariable} not set";
             return null;
         }
 
-        var endpoint = TranslatorClient.GlobalEndpoint;
-        var endpointText = getVariable("TRANSLATOR_ENDPOINT");
-        if (!string.IsNullOrWhiteSpace(endpointText))
+        var uri = TranslatorClient.GlobalEndpoint;
+        if (!string.IsNullOrWhiteSpace(endpoint))
         {
-            if (!Uri.TryCreate(endpointText.Trim(), UriKind.Absolute, out var parsed) || parsed.Scheme != Uri.UriSchemeHttps)
+            if (!Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var parsed) || parsed.Scheme != Uri.UriSchemeHttps)
             {
-                disabledReason = $"translation disabled: TRANSLATOR_ENDPOINT '{endpointText}' is not an absolute https URL";
+                disabledReason = $"translation disabled: {EndpointVariable} '{endpoint}' is not an absolute https URL";
                 return null;
             }
-            endpoint = parsed;
+            uri = parsed;
         }
 
-        var region = getVariable("TRANSLATOR_REGION");
         disabledReason = null;
-        return new TranslatorSettings(endpoint, key.Trim(), string.IsNullOrWhiteSpace(region) ? null : region.Trim());
+        return new TranslatorSettings(uri, key.Trim(), string.IsNullOrWhiteSpace(region) ? null : region.Trim());
     }
 
     /// <summary>A key-authenticated client; <see cref="Region"/> overrides any region already in <paramref name="options"/>.</summary>

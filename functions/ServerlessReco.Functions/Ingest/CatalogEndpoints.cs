@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using ServerlessReco.Domain;
+using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Serve;
 using ServerlessReco.Ingest;
 using ServerlessReco.Storage;
@@ -16,13 +18,14 @@ public static class CatalogEndpoints
 {
     public const int MaxItemsPerRequest = 1_000;
     public const int MaxBytesPerRequest = 16 * 1024 * 1024;
-    private const string ItemsPrefix = "/api/items/";
+    private const int MaxPatchBytes = 64 * 1024;
 
     /// <summary>PUT /api/items: a JSON array of items, each upserted or rejected on its own.</summary>
-    public static async Task<IResult> PutItemsAsync(HttpContext ctx)
+    public static async Task<Results<Ok<ItemUpsertReport>, ProblemHttpResult>> PutItemsAsync(
+        HttpRequest request, CatalogWriter writer, CatalogCache cache, StorageCalls storage, CancellationToken aborted)
     {
-        if (await RequestHelpers.ReadBoundedAsync(ctx, MaxBytesPerRequest, ctx.RequestAborted) is not { } body)
-            return RequestHelpers.TooLarge($"{MaxItemsPerRequest:N0} items and 16 MiB");
+        if (await RequestHelpers.ReadBoundedAsync(request, MaxBytesPerRequest, aborted) is not { } body)
+            return Problems.TooLarge($"{MaxItemsPerRequest:N0} items and 16 MiB");
         JsonDocument document;
         try
         {
@@ -30,69 +33,58 @@ public static class CatalogEndpoints
         }
         catch (JsonException e)
         {
-            return RequestHelpers.BadRequest("The body is not valid JSON: " + e.Message);
+            return Problems.BadRequest("The body is not valid JSON: " + e.Message);
         }
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Array) return RequestHelpers.BadRequest("The body must be a JSON array of items.");
-            if (document.RootElement.GetArrayLength() > MaxItemsPerRequest) return RequestHelpers.TooLarge($"{MaxItemsPerRequest:N0} items and 16 MiB");
+            if (document.RootElement.ValueKind != JsonValueKind.Array) return Problems.BadRequest("The body must be a JSON array of items.");
+            if (document.RootElement.GetArrayLength() > MaxItemsPerRequest) return Problems.TooLarge($"{MaxItemsPerRequest:N0} items and 16 MiB");
             var records = document.RootElement.EnumerateArray().ToList();
-            var writer = ctx.RequestServices.GetRequiredService<CatalogWriter>();
-            var cache = ctx.RequestServices.GetRequiredService<CatalogCache>();
-            return await RequestHelpers.WithStorageAsync(ctx, "Upserting the items", async ct =>
+            return await storage.RunAsync<Ok<ItemUpsertReport>>("Upserting the items", async ct =>
             {
                 var (report, written) = await writer.UpsertAsync(records, ct);
                 cache.Apply(written);
-                return Results.Json(report, IngestJsonContext.Default.ItemUpsertReport);
-            });
+                return TypedResults.Ok(report);
+            }, aborted);
         }
     }
 
-    /// <summary>GET /api/items/{id}: the item as stored, or 404.</summary>
-    public static async Task<IResult> GetItemAsync(HttpContext ctx)
+    /// <summary>GET /api/items/{itemId}: the item as stored, or 404.</summary>
+    public static async Task<Results<Ok<CatalogItem>, ProblemHttpResult>> GetItemAsync(
+        HttpRequest request, DataStore store, StorageCalls storage, CancellationToken aborted)
     {
-        var id = RequestHelpers.PathId(ctx, ItemsPrefix);
-        if (!InputRules.IsValidId(id, out var problem)) return InvalidId(problem);
-        var store = ctx.RequestServices.GetRequiredService<DataStore>();
-        return await RequestHelpers.WithStorageAsync(ctx, "Reading the item", async ct =>
-            await store.Catalog.GetAsync(id, ct) is { } item
-                ? Results.Json(item, DomainJsonContext.Default.CatalogItem)
-                : NotFound(id));
+        if (!PathIds.TryRead(request, "itemId", out var id, out var problem)) return problem;
+        return await storage.RunAsync<Ok<CatalogItem>>("Reading the item", async ct =>
+            await store.Catalog.GetAsync(id, ct) is { } item ? TypedResults.Ok(item) : NotFound(id), aborted);
     }
 
-    /// <summary>PATCH /api/items/{id} with {inStock?, markets?, addMarkets?, removeMarkets?}.</summary>
-    public static async Task<IResult> PatchItemAsync(HttpContext ctx)
+    /// <summary>PATCH /api/items/{itemId} with {inStock?, markets?, addMarkets?, removeMarkets?}.</summary>
+    public static async Task<Results<Ok<CatalogItem>, ProblemHttpResult>> PatchItemAsync(
+        HttpRequest request, CatalogWriter writer, CatalogCache cache, StorageCalls storage, CancellationToken aborted)
     {
-        var id = RequestHelpers.PathId(ctx, ItemsPrefix);
-        if (!InputRules.IsValidId(id, out var problem)) return InvalidId(problem);
-        if (await RequestHelpers.ReadBoundedAsync(ctx, 64 * 1024, ctx.RequestAborted) is not { } body)
-            return RequestHelpers.TooLarge("64 KiB");
+        if (!PathIds.TryRead(request, "itemId", out var id, out var problem)) return problem;
+        if (await RequestHelpers.ReadBoundedAsync(request, MaxPatchBytes, aborted) is not { } body)
+            return Problems.TooLarge("64 KiB");
         ItemPatch patch;
         try
         {
             using var document = JsonDocument.Parse(body);
             var (parsed, errors) = ItemValidator.ValidatePatch(document.RootElement);
-            if (errors is not null) return Results.ValidationProblem(errors, title: "Invalid change");
+            if (errors is not null) return Problems.Invalid(errors, "Invalid change");
             patch = parsed!;
         }
         catch (JsonException e)
         {
-            return RequestHelpers.BadRequest("The body is not valid JSON: " + e.Message);
+            return Problems.BadRequest("The body is not valid JSON: " + e.Message);
         }
-        var writer = ctx.RequestServices.GetRequiredService<CatalogWriter>();
-        var cache = ctx.RequestServices.GetRequiredService<CatalogCache>();
-        return await RequestHelpers.WithStorageAsync(ctx, "Updating the item", async ct =>
+        return await storage.RunAsync<Ok<CatalogItem>>("Updating the item", async ct =>
         {
             if (await writer.PatchAsync(id, patch, ct) is not { } item) return NotFound(id);
             cache.Apply([item]);
-            return Results.Json(item, DomainJsonContext.Default.CatalogItem);
-        });
+            return TypedResults.Ok(item);
+        }, aborted);
     }
 
-    private static IResult InvalidId(string problem) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { ["id"] = [problem] }, title: "Invalid item id");
-
-    private static IResult NotFound(string id) => Results.Problem(
-        statusCode: StatusCodes.Status404NotFound, title: "Item not found",
-        detail: id.Length <= 64 ? $"There is no item '{id}'." : "There is no item with this id.");
+    private static ProblemHttpResult NotFound(string id) => Problems.NotFound(
+        "Item not found", id.Length <= 64 ? $"There is no item '{id}'." : "There is no item with this id.");
 }

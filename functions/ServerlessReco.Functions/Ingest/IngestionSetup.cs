@@ -1,69 +1,107 @@
-using System.Globalization;
+using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
-using ServerlessReco.Functions.Serve;
+using ServerlessReco.Functions.Edge;
 using ServerlessReco.Ingest;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Functions.Ingest;
 
-/// <summary>Settings of the ingestion side, from app settings / environment.</summary>
-public sealed record IngestSettings(EventValidationOptions Validation, TimeSpan StorageTimeout)
-{
-    public const string MaxEventAgeDaysKey = "RECO_INGEST_MAX_EVENT_AGE_DAYS";
-    public const string MaxClockSkewSecondsKey = "RECO_INGEST_MAX_CLOCK_SKEW_SECONDS";
-    /// <summary>
-    /// How long one request may spend on storage, retries included. The answer must come before the Functions
-    /// host's own timeout, so a storage outage turns into a clean non-2xx (and a host retry) rather than a hang.
-    /// </summary>
-    public const string StorageTimeoutSecondsKey = "RECO_INGEST_STORAGE_TIMEOUT_SECONDS";
+/// <summary>
+/// One event as a storefront sends it, for the OpenAPI document: the handler reads events as raw JSON, because a
+/// malformed event is dead-lettered with its exact bytes instead of failing the batch (<see cref="EventValidator"/>).
+/// </summary>
+public sealed record EventInput(
+    [property: Description("Unique per event; redelivery with the same id overwrites itself")] string EventId,
+    [property: Description("The shop's raw user id; pseudonymised on arrival")] string UserId,
+    string ItemId,
+    [property: Description("view, click, add_to_cart, purchase or rating")] string Type,
+    [property: Description("ISO 8601 with offset, e.g. 2024-05-01T12:30:00+02:00")] DateTimeOffset Timestamp,
+    [property: Description("Defaults to 1")] double? Quantity = null,
+    [property: Description("Price paid, or the rating (0-5) for type rating")] double? Value = null,
+    [property: Description("ISO 3166-1 alpha-2")] string? Market = null,
+    [property: Description("BCP 47")] string? Locale = null,
+    string? SessionId = null);
 
-    public static IngestSettings From(IConfiguration config) => new(
-        new EventValidationOptions
-        {
-            MaxAge = TimeSpan.FromDays(Number(config, MaxEventAgeDaysKey, 400)),
-            MaxClockSkew = TimeSpan.FromSeconds(Number(config, MaxClockSkewSecondsKey, 300)),
-        },
-        TimeSpan.FromSeconds(Number(config, StorageTimeoutSecondsKey, 60)));
-
-    private static double Number(IConfiguration config, string key, double fallback) =>
-        config[key] is { Length: > 0 } text
-            ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 ? value
-              : throw new InvalidOperationException($"{key} must be a positive number, not '{text}'.")
-            : fallback;
-}
+/// <summary>Request bodies that only the OpenAPI document needs typed (the handlers validate raw JSON).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
+[JsonSerializable(typeof(List<EventInput>))]
+[JsonSerializable(typeof(ItemPatch))]
+public partial class IngestRequestJsonContext : JsonSerializerContext;
 
 public static class IngestionSetup
 {
-    public static IServiceCollection AddIngestion(this IServiceCollection services)
+    public static IServiceCollection AddIngestion(this IServiceCollection services, IConfiguration configuration)
     {
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));
+        services.AddOptions<IngestOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IngestOptions>, HandlerOptionsValidator>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, DomainJsonContext.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestRequestJsonContext.Default);
+        });
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => IngestSettings.From(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton(sp => new IngestPipeline(
-            sp.GetRequiredService<DataStore>(),
-            new EventValidator(sp.GetRequiredService<IngestSettings>().Validation, sp.GetRequiredService<Pseudonymizer>()),
-            sp.GetRequiredService<TimeProvider>(),
-            new GroupCommitLimits(),
-            sp.GetRequiredService<IngestSettings>().StorageTimeout));
+        services.AddSingleton<StorageCalls>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<IngestOptions>>().Value;
+            return new IngestPipeline(
+                sp.GetRequiredService<DataStore>(),
+                new EventValidator(options.Validation, sp.GetRequiredService<Pseudonymizer>()),
+                sp.GetRequiredService<TimeProvider>(),
+                new GroupCommitLimits(),
+                options.StorageTimeout);
+        });
         services.AddSingleton(sp => new CatalogWriter(sp.GetRequiredService<DataStore>().Catalog, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UserErasure(sp.GetRequiredService<DataStore>(), sp.GetRequiredService<Pseudonymizer>(), sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 
-    public static IEndpointRouteBuilder MapIngestion(this IEndpointRouteBuilder app)
+    /// <summary>The write side under /api, behind a function key; and the Event Hubs trigger the host posts to.</summary>
+    public static RouteGroupBuilder MapIngestion(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/events", ctx => Execute(ctx, EventEndpoints.PostEventsAsync));
-        app.MapPost("/IngestEvents", ctx => Execute(ctx, EventEndpoints.IngestEventHubAsync));
-        app.MapPut("/api/items", ctx => Execute(ctx, CatalogEndpoints.PutItemsAsync));
-        app.MapGet("/api/items/{*id}", ctx => Execute(ctx, CatalogEndpoints.GetItemAsync));
-        app.MapPatch("/api/items/{*id}", ctx => Execute(ctx, CatalogEndpoints.PatchItemAsync));
-        app.MapDelete("/api/users/{*userId}", ctx => Execute(ctx, UserEndpoints.DeleteUserAsync));
-        return app;
+        var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Function).WithTags("Ingestion");
+        api.MapPost("/events", EventEndpoints.PostEventsAsync).DescribesJsonBody<List<EventInput>>().ProducesProblems(400, 413, 500);
+        api.MapPut("/items", CatalogEndpoints.PutItemsAsync).DescribesJsonBody<List<CatalogItem>>().ProducesProblems(400, 413, 500);
+        // Catch-all: an item id may hold '/', sent raw or as %2F.
+        api.MapGet("/items/{*itemId}", CatalogEndpoints.GetItemAsync).ProducesProblems(400, 404, 500);
+        api.MapPatch("/items/{*itemId}", CatalogEndpoints.PatchItemAsync).DescribesJsonBody<ItemPatch>().ProducesProblems(400, 404, 413, 500);
+        api.MapDelete("/users/{*userId}", UserEndpoints.DeleteUserAsync).ProducesProblems(400, 500);
+        // The Functions host posts each trigger invocation to /{function name}; it is no part of the public API.
+        app.MapPost("/IngestEvents", EventEndpoints.IngestEventHubAsync).ExcludeFromDescription();
+        return api;
     }
+}
 
-    // Plain request delegates: no reflection-based parameter binding, so nothing here depends on the request
-    // delegate generator under Native AOT.
-    private static async Task Execute(HttpContext ctx, Func<HttpContext, Task<IResult>> handler) =>
-        await (await handler(ctx)).ExecuteAsync(ctx);
+/// <summary>
+/// Runs a request's storage work under the ingestion storage timeout. Any failure becomes a 500 that acknowledges
+/// nothing, so the sender retries; every write is idempotent, so a retry is always safe.
+/// </summary>
+public sealed class StorageCalls(IOptions<IngestOptions> options, ILogger<StorageCalls> logger)
+{
+    public ILogger Logger => logger;
+
+    // Results<,> keeps its type arguments' methods for trimming (it calls their ExecuteAsync); TOk must promise the same.
+    public async Task<Results<TOk, ProblemHttpResult>> RunAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] TOk>(string what, Func<CancellationToken, Task<Results<TOk, ProblemHttpResult>>> work, CancellationToken requestAborted)
+        where TOk : IResult
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        deadline.CancelAfter(options.Value.StorageTimeout);
+        try
+        {
+            return await work(deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!requestAborted.IsCancellationRequested)
+        {
+            logger.LogError(e, "{What} failed; nothing was acknowledged", what);
+            return Problems.Status(StatusCodes.Status500InternalServerError, "Storage unavailable",
+                $"{what} failed before everything was stored, so nothing in this request is acknowledged. Retry it: ingestion is idempotent.");
+        }
+    }
 }

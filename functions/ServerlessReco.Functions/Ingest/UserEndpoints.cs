@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using ServerlessReco.Functions.Edge;
 using ServerlessReco.Ingest;
 
 namespace ServerlessReco.Functions.Ingest;
@@ -8,14 +10,11 @@ public static class UserEndpoints
     /// DELETE /api/users/{userId}: erasure. 200 whether or not anything was stored for the user, so the answer
     /// reveals nothing and a retry is harmless.
     /// </summary>
-    public static async Task<IResult> DeleteUserAsync(HttpContext ctx)
+    public static async Task<Results<Ok<ErasureReport>, ProblemHttpResult>> DeleteUserAsync(
+        HttpRequest request, UserErasure erasure, StorageCalls storage, CancellationToken aborted)
     {
-        var userId = RequestHelpers.PathId(ctx, "/api/users/");
-        // No rule beyond non-empty: whatever id was sent must be erasable, and it is only ever hashed.
-        if (string.IsNullOrEmpty(userId))
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["userId"] = ["must not be empty"] }, title: "Invalid user id");
-        var erasure = ctx.RequestServices.GetRequiredService<UserErasure>();
-        return await RequestHelpers.WithStorageAsync(ctx, "Erasing the user", async ct =>
-            Results.Json(await erasure.EraseAsync(userId, ct), IngestJsonContext.Default.ErasureReport));
+        // The same rule as for the user id of an event: every id ingestion accepted can be erased.
+        if (!PathIds.TryRead(request, "userId", out var userId, out var problem)) return problem;
+        return await storage.RunAsync<Ok<ErasureReport>>("Erasing the user", async ct => TypedResults.Ok(await erasure.EraseAsync(userId, ct)), aborted);
     }
 }

@@ -13,9 +13,9 @@ namespace ServerlessReco.Functions.Serve;
 /// usable snapshot), kept current by reading the change feed for other instances' writes, and updated in place
 /// by this instance's own catalogue writes so stock and availability changes take effect for the very next
 /// request. The whole items table is read again only when the feed cannot cover the gap, when a poll brings
-/// more changes than point reads are worth, and every <see cref="ServeSettings.CatalogReconcileInterval"/>.
+/// more changes than point reads are worth, and every <see cref="ServeOptions.CatalogReconcileInterval"/>.
 /// </summary>
-public sealed class CatalogCache(DataStore store, ServeSettings settings, TimeProvider time, ILogger<CatalogCache> logger) : IServingCatalog
+public sealed class CatalogCache(DataStore store, ServeOptions settings, TimeProvider time, ILogger<CatalogCache> logger) : IServingCatalog
 {
     /// <summary>An item and the version (<see cref="CatalogChangeFeed.VersionKey"/>) it was read at; null for this instance's own writes.</summary>
     private readonly record struct Entry(CatalogItem Item, ulong? Version);

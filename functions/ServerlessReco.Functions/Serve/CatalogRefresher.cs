@@ -1,7 +1,7 @@
 namespace ServerlessReco.Functions.Serve;
 
 /// <summary>Loads the catalogue at start, then follows the change feed, picking up other instances' writes.</summary>
-public sealed class CatalogRefresher(CatalogCache catalog, ServeSettings settings, ILogger<CatalogRefresher> logger) : BackgroundService
+public sealed class CatalogRefresher(CatalogCache catalog, ServeOptions settings, ILogger<CatalogRefresher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -14,7 +14,7 @@ namespace ServerlessReco.Functions.Serve;
 /// mixes two versions within one answer.
 /// </summary>
 public sealed class ModelWatcher(
-    DataStore store, ModelPrefetch prefetch, ServeSettings settings, IServer server, IHostApplicationLifetime lifetime, ILogger<ModelWatcher> logger) : BackgroundService
+    DataStore store, ModelPrefetch prefetch, ServeOptions settings, IServer server, IHostApplicationLifetime lifetime, ILogger<ModelWatcher> logger) : BackgroundService
 {
     private volatile ServingModel? _current;
     private string? _refusedManifest;

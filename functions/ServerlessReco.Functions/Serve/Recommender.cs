@@ -8,7 +8,7 @@ namespace ServerlessReco.Functions.Serve;
 /// The serving edge of <see cref="RankingPipeline"/>: turns the raw shopper id into the pseudonym, reads their
 /// recent events, ranks, and localizes titles. Ranking itself is the pipeline `evaluate` measures.
 /// </summary>
-public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ServeSettings settings, ILogger<Recommender> logger)
+public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ServeOptions settings, ILogger<Recommender> logger)
 {
     /// <summary>The events table keeps more, but 200 recent events say all a session can say about intent.</summary>
     public const int MaxRecentEvents = 200;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Mvc;
 using ServerlessReco.Rank;
 
 namespace ServerlessReco.Functions.Serve;
@@ -19,11 +18,14 @@ public sealed record HealthResponse(
     string Status, string? ModelVersion, double? ModelAge, DateTimeOffset? TrainedUntil, HealthCounts Counts,
     bool StorageReachable, string? LastModelError, DateTimeOffset? CatalogueLoadedAt);
 
-/// <summary>Source-generated JSON for every serving response, so the handler publishes with Native AOT.</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+/// <summary>
+/// Source-generated JSON for every serving response, so the handler publishes with Native AOT. Nullability and
+/// constructor parameters are respected so that the OpenAPI schemas say which fields are always there.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(RecommendationsResponse))]
 [JsonSerializable(typeof(SimilarItemsResponse))]
 [JsonSerializable(typeof(PopularResponse))]
 [JsonSerializable(typeof(HealthResponse))]
-[JsonSerializable(typeof(ProblemDetails))]
 public partial class ServeJsonContext : JsonSerializerContext;

@@ -1,25 +1,29 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
+using ServerlessReco.Functions.Edge;
+using ServerlessReco.Ingest;
 using ServerlessReco.Rank;
 using ServerlessReco.Storage;
 
 namespace ServerlessReco.Functions.Serve;
 
 /// <summary>
-/// The read side of the API under /api (the Functions host's route prefix). Every error is Problem Details
-/// naming the parameter at fault.
+/// The read side of the API under /api (the Functions host's route prefix), anonymous: storefronts call it from
+/// browsers. Every error is Problem Details naming the parameter at fault in errors.
 /// </summary>
 public static class ServeEndpoints
 {
     public const int MaxCount = 200;
-    public const int MaxIdLength = 256;
     private const string NoModel = "No model published yet: run ./reco jobs train then publish.";
 
-    public static IServiceCollection AddServing(this IServiceCollection services)
+    public static IServiceCollection AddServing(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(sp => ServeSettings.From(sp.GetRequiredService<IConfiguration>()));
+        services.AddOptions<ServeOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ServeOptions>, HandlerOptionsValidator>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ServeOptions>>().Value);
         services.AddSingleton<ModelWatcher>();
         services.AddSingleton<Recommender>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelWatcher>());
@@ -27,59 +31,63 @@ public static class ServeEndpoints
         return services;
     }
 
-    public static void MapServing(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapServing(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api");
-        api.MapGet("/recommendations/{userId}", Recommendations);
-        api.MapGet("/items/{itemId}/similar", Similar);
-        api.MapGet("/popular", Popular);
+        var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Anonymous).WithTags("Serving");
+        api.MapGet("/recommendations/{userId}", Recommendations).ProducesProblems(400, 503);
+        api.MapGet("/items/{itemId}/similar", Similar).ProducesProblems(400, 404, 503);
+        api.MapGet("/popular", Popular).ProducesProblems(400, 503);
         api.MapGet("/health", Health);
-        api.MapGet("/openapi.json", () => Results.Text(OpenApi.Document, "application/json"));
+        return api;
     }
 
-    private static async Task<IResult> Recommendations(
-        HttpContext http, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count,
+    /// <summary>A shopper's recommendations: taste from the model and recent events, filtered and diversified.</summary>
+    private static async Task<Results<Ok<RecommendationsResponse>, ProblemHttpResult>> Recommendations(
+        HttpRequest request, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count,
         string? category, string? exclude, string? diversity, string? crossCategory, string? includePurchased)
     {
-        if (!PathId(http, 2, "userId", out var userId, out var problem)) return problem;
-        if (!Common(market, locale, count, RecommendationRequest.DefaultCount, out var m, out var loc, out int n, out problem)) return problem;
+        if (!PathIds.TryRead(request, "userId", out var userId, out var problem)) return problem;
+        if (!Common(market, locale, count, out var m, out var loc, out int n, out problem)) return problem;
         if (!Fraction(diversity, "diversity", out float div, out problem)) return problem;
         if (!Flag(crossCategory, "crossCategory", out bool cross, out problem)) return problem;
         if (!Flag(includePurchased, "includePurchased", out bool withPurchased, out problem)) return problem;
         var excluded = new HashSet<string>((exclude ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
-        if (excluded.Count > MaxCount) return Bad("exclude", $"exclude names {excluded.Count} items; at most {MaxCount} are accepted.");
-        if (category is { Length: > MaxIdLength }) return Bad("category", $"category is longer than {MaxIdLength} characters.");
+        if (excluded.Count > MaxCount) return Problems.Invalid("exclude", $"exclude names {excluded.Count} items; at most {MaxCount} are accepted.");
+        if (!Category(category, out problem)) return problem;
         if (models.Current is not { } model) return Unavailable();
 
-        var request = new RecommendationRequest
+        var query = new RecommendationRequest
         {
             Market = m.Code, Count = n, Category = string.IsNullOrEmpty(category) ? null : category, Exclude = excluded,
             Diversity = div, CrossCategory = cross, IncludePurchased = withPurchased,
         };
-        return Results.Ok(await recommender.RecommendAsync(model, userId, loc, request, http.RequestAborted));
+        return TypedResults.Ok(await recommender.RecommendAsync(model, userId, loc, query, request.HttpContext.RequestAborted));
     }
 
-    private static IResult Similar(HttpContext http, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count)
+    /// <summary>Items like this one, by behaviour and (when the model has them) content embeddings.</summary>
+    private static Results<Ok<SimilarItemsResponse>, ProblemHttpResult> Similar(
+        HttpRequest request, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count)
     {
-        if (!PathId(http, 2, "itemId", out var itemId, out var problem)) return problem;
-        if (!Common(market, locale, count, RecommendationRequest.DefaultCount, out var m, out var loc, out int n, out problem)) return problem;
+        if (!PathIds.TryRead(request, "itemId", out var itemId, out var problem)) return problem;
+        if (!Common(market, locale, count, out var m, out var loc, out int n, out problem)) return problem;
         if (models.Current is not { } model) return Unavailable();
-        // Item ids are only dictionary keys here, never storage keys, so any characters are safe.
         if (!model.ItemIndex.TryGetValue(itemId, out int item))
-            return Results.Problem(title: "Unknown item", detail: $"Item '{itemId}' is not in model {model.Version}: it has no purchase history yet.",
-                statusCode: StatusCodes.Status404NotFound, extensions: Parameter("itemId"));
-        return Results.Ok(recommender.Similar(model, item, m, loc, n));
+            return Problems.NotFound("Unknown item", $"Item '{Truncate(itemId)}' is not in model {model.Version}: it has no purchase history yet.");
+        return TypedResults.Ok(recommender.Similar(model, item, m, loc, n));
     }
 
-    private static IResult Popular(ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? category)
+    /// <summary>Best sellers in a market, optionally within a category.</summary>
+    private static Results<Ok<PopularResponse>, ProblemHttpResult> Popular(
+        ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? category)
     {
-        if (!Common(market, locale, count, RecommendationRequest.DefaultCount, out var m, out var loc, out int n, out var problem)) return problem;
-        if (category is { Length: > MaxIdLength }) return Bad("category", $"category is longer than {MaxIdLength} characters.");
+        if (!Common(market, locale, count, out var m, out var loc, out int n, out var problem)) return problem;
+        if (!Category(category, out problem)) return problem;
         if (models.Current is not { } model) return Unavailable();
-        return Results.Ok(recommender.Popular(model, m, loc, string.IsNullOrEmpty(category) ? null : category, n));
+        return TypedResults.Ok(recommender.Popular(model, m, loc, string.IsNullOrEmpty(category) ? null : category, n));
     }
 
-    private static async Task<IResult> Health(ModelWatcher models, CatalogCache catalog, DataStore store, CancellationToken ct)
+    /// <summary>Always 200: the state of model, catalogue and storage is in the body.</summary>
+    private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, DataStore store, CancellationToken ct)
     {
         bool reachable;
         try
@@ -96,7 +104,7 @@ public static class ServeEndpoints
         }
         var model = models.Current;
         var status = model is null ? "no-model" : reachable && models.LastLoadError is null ? "healthy" : "degraded";
-        return Results.Ok(new HealthResponse(
+        return TypedResults.Ok(new HealthResponse(
             status, model?.Version,
             model is null ? null : Math.Round((DateTimeOffset.UtcNow - model.Manifest.CreatedAt).TotalSeconds),
             model?.Manifest.TrainedUntil,
@@ -104,82 +112,57 @@ public static class ServeEndpoints
             reachable, models.LastLoadError, catalog.LoadedAt));
     }
 
-    /// <summary>
-    /// Reads a path segment from the raw request target. Kestrel leaves %2F encoded in the decoded path, so a
-    /// route value cannot tell "a/b" from "a%2Fb"; decoding the raw segment once gives the id the client sent.
-    /// </summary>
-    private static bool PathId(HttpContext http, int segmentAfterApi, string name, out string id, [NotNullWhen(false)] out IResult? problem)
-    {
-        id = "";
-        var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? http.Request.Path.Value ?? "";
-        int query = raw.IndexOf('?');
-        var segments = (query >= 0 ? raw[..query] : raw).Split('/');
-        int apiAt = Array.IndexOf(segments, "api");
-        var encoded = apiAt >= 0 && apiAt + segmentAfterApi < segments.Length ? segments[apiAt + segmentAfterApi] : http.GetRouteValue(name) as string ?? "";
-        try
-        {
-            id = Uri.UnescapeDataString(encoded);
-        }
-        catch (UriFormatException)
-        {
-            problem = Bad(name, $"{name} is not validly percent-encoded.");
-            return false;
-        }
-        if (id.Length == 0) { problem = Bad(name, $"{name} is empty."); return false; }
-        if (id.Length > MaxIdLength) { problem = Bad(name, $"{name} is {id.Length} characters long; at most {MaxIdLength} are accepted."); return false; }
-        problem = null;
-        return true;
-    }
-
-    private static bool Common(string? market, string? locale, string? count, int defaultCount,
-        out Market m, out string loc, out int n, [NotNullWhen(false)] out IResult? problem)
+    private static bool Common(string? market, string? locale, string? count,
+        out Market m, out string loc, out int n, [NotNullWhen(false)] out ProblemHttpResult? problem)
     {
         loc = "";
-        n = defaultCount;
-        if (string.IsNullOrEmpty(market)) { m = null!; problem = Bad("market", "market is required: an ISO 3166-1 alpha-2 code such as DE."); return false; }
+        n = RecommendationRequest.DefaultCount;
+        if (string.IsNullOrEmpty(market)) { m = null!; problem = Problems.Invalid("market", "market is required: an ISO 3166-1 alpha-2 code such as DE."); return false; }
         if (!Markets.TryGet(market, out m))
         {
-            problem = Bad("market", $"market '{Truncate(market)}' is not a market this shop sells into. Known: {string.Join(", ", Markets.Known.Select(k => k.Code))}.");
+            problem = Problems.Invalid("market", $"market '{Truncate(market)}' is not a market this shop sells into. Known: {string.Join(", ", Markets.Known.Select(k => k.Code))}.");
             return false;
         }
         if (string.IsNullOrEmpty(locale)) loc = m.Languages[0];
         else if (Localization.IsWellFormedLocale(locale)) loc = locale;
-        else { problem = Bad("locale", $"locale '{Truncate(locale)}' is not a BCP 47 language tag such as de-AT."); return false; }
+        else { problem = Problems.Invalid("locale", $"locale '{Truncate(locale)}' is not a BCP 47 language tag such as de-AT."); return false; }
         if (count is not null && (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out n) || n is < 1 or > MaxCount))
         {
-            problem = Bad("count", $"count must be a whole number from 1 to {MaxCount}.");
+            problem = Problems.Invalid("count", $"count must be a whole number from 1 to {MaxCount}.");
             return false;
         }
         problem = null;
         return true;
     }
 
-    private static bool Fraction(string? text, string name, out float value, [NotNullWhen(false)] out IResult? problem)
+    private static bool Category(string? category, [NotNullWhen(false)] out ProblemHttpResult? problem)
+    {
+        problem = category is { Length: > InputRules.MaxIdLength }
+            ? Problems.Invalid("category", $"category is longer than {InputRules.MaxIdLength} characters.")
+            : null;
+        return problem is null;
+    }
+
+    private static bool Fraction(string? text, string name, out float value, [NotNullWhen(false)] out ProblemHttpResult? problem)
     {
         value = 0;
         problem = null;
         if (text is null) return true;
         if (float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value is >= 0 and <= 1) return true;
-        problem = Bad(name, $"{name} must be a number from 0 to 1.");
+        problem = Problems.Invalid(name, $"{name} must be a number from 0 to 1.");
         return false;
     }
 
-    private static bool Flag(string? text, string name, out bool value, [NotNullWhen(false)] out IResult? problem)
+    private static bool Flag(string? text, string name, out bool value, [NotNullWhen(false)] out ProblemHttpResult? problem)
     {
         value = false;
         problem = null;
         if (text is null || bool.TryParse(text, out value)) return true;
-        problem = Bad(name, $"{name} must be true or false.");
+        problem = Problems.Invalid(name, $"{name} must be true or false.");
         return false;
     }
 
-    private static IResult Bad(string parameter, string detail) =>
-        Results.Problem(title: $"Invalid parameter '{parameter}'", detail: detail, statusCode: StatusCodes.Status400BadRequest, extensions: Parameter(parameter));
-
-    private static IResult Unavailable() =>
-        Results.Problem(title: "No model", detail: NoModel, statusCode: StatusCodes.Status503ServiceUnavailable);
-
-    private static Dictionary<string, object?> Parameter(string name) => new() { ["parameter"] = name };
+    private static ProblemHttpResult Unavailable() => Problems.Unavailable("No model", NoModel);
 
     private static string Truncate(string text) => text.Length > 40 ? text[..40] + "..." : text;
 }

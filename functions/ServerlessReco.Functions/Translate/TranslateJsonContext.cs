@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Mvc;
 using ServerlessReco.Translate;
 
 namespace ServerlessReco.Functions.Translate;
@@ -28,6 +27,4 @@ public sealed record InvocationResult(
 [JsonSerializable(typeof(TranslateResponse))]
 [JsonSerializable(typeof(InvocationResult))]
 [JsonSerializable(typeof(CatalogTranslationReport))]
-[JsonSerializable(typeof(ProblemDetails))]
-[JsonSerializable(typeof(HttpValidationProblemDetails))]
 public sealed partial class TranslateJsonContext : JsonSerializerContext;

@@ -2,12 +2,13 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Azure;
-using ServerlessReco.Functions.Translate;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using ServerlessReco.Functions.Edge;
 using ServerlessReco.Storage;
 using ServerlessReco.Translate;
 
-// In HandlerApp's namespace so that composing the app takes one line each for services and routes.
-namespace ServerlessReco.Functions;
+namespace ServerlessReco.Functions.Translate;
 
 /// <summary>
 /// POST /api/translate (function Translate, HTTP pass-through) and POST /TranslateCatalog (timer trigger,
@@ -21,19 +22,24 @@ public static partial class TranslationEndpoints
 
     public static IServiceCollection AddTranslation(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<TranslatorOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TranslatorOptions>, HandlerOptionsValidator>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TranslateJsonContext.Default));
-        services.AddSingleton(sp => new TranslationService(configuration, sp.GetRequiredService<DataStore>(), sp.GetService<TranslatorClientOptions>()));
+        services.AddSingleton<TranslationService>();
         return services;
     }
 
-    public static WebApplication MapTranslation(this WebApplication app)
+    public static RouteGroupBuilder MapTranslation(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/translate", TranslateAsync);
-        app.MapPost("/TranslateCatalog", TranslateCatalogAsync);
-        return app;
+        var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Function).WithTags("Translation");
+        // The body is read by hand so that malformed JSON is answered with the expected shape.
+        api.MapPost("/translate", TranslateAsync).DescribesJsonBody<TranslateRequest>().ProducesProblems(400, 502, 503);
+        // The timer trigger: the Functions host posts each invocation to /{function name}.
+        app.MapPost("/TranslateCatalog", TranslateCatalogAsync).ExcludeFromDescription();
+        return api;
     }
 
-    private static async Task<IResult> TranslateAsync(HttpRequest request, TranslationService service, CancellationToken ct)
+    private static async Task<Results<Ok<TranslateResponse>, ProblemHttpResult>> TranslateAsync(HttpRequest request, TranslationService service, CancellationToken ct)
     {
         TranslateRequest? body;
         try
@@ -42,17 +48,16 @@ public static partial class TranslationEndpoints
         }
         catch (JsonException e)
         {
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The body is not valid JSON",
-                detail: $"{e.Message} Expected {{\"texts\": [\"...\"], \"to\": [\"de\", \"fr\"], \"from\": \"en\"}}.");
+            return Problems.BadRequest($"The body is not valid JSON: {e.Message} Expected {{\"texts\": [\"...\"], \"to\": [\"de\", \"fr\"], \"from\": \"en\"}}.");
         }
         if (Validate(body) is { } errors)
-            return Results.ValidationProblem(errors, title: "The translation request is not valid");
+            return Problems.Invalid(errors, "The translation request is not valid");
 
         // Reading the service only after validation keeps 400s independent of configuration.
         if (service.CreateTranslator() is not { } translator)
         {
-            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Translation is disabled",
-                detail: $"{service.DisabledReason}. Set TRANSLATOR_KEY (and TRANSLATOR_REGION, optionally TRANSLATOR_ENDPOINT) in the app settings to enable it.");
+            return Problems.Unavailable("Translation is disabled",
+                $"{service.DisabledReason}. Set {TranslatorSettings.KeyVariable} (and {TranslatorSettings.RegionVariable}, optionally {TranslatorSettings.EndpointVariable}) in the app settings to enable it.");
         }
 
         var texts = body!.Texts!.Select(t => t!).ToList();
@@ -65,15 +70,15 @@ public static partial class TranslationEndpoints
         catch (RequestFailedException e) when (e.Status == StatusCodes.Status400BadRequest)
         {
             // The service rejects what it alone knows, e.g. a well-formed but unsupported language code.
-            return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "The Translator service rejected the request", detail: e.Message);
+            return Problems.Status(StatusCodes.Status400BadRequest, "The Translator service rejected the request", e.Message);
         }
         catch (RequestFailedException e)
         {
-            return Results.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The Translator service failed", detail: e.Message);
+            return Problems.Status(StatusCodes.Status502BadGateway, "The Translator service failed", e.Message);
         }
 
         var items = texts.Select((text, i) => new TranslatedItem(text, translations[i])).ToList();
-        return Results.Json(new TranslateResponse(items, new CacheCounts(translator.Hits, translator.Misses)), TranslateJsonContext.Default.TranslateResponse);
+        return TypedResults.Ok(new TranslateResponse(items, new CacheCounts(translator.Hits, translator.Misses)));
     }
 
     /// <summary>Null when valid; otherwise field -> messages for a validation problem.</summary>
@@ -111,7 +116,7 @@ public static partial class TranslationEndpoints
         return errors.Count > 0 ? errors : null;
     }
 
-    private static async Task<IResult> TranslateCatalogAsync(TranslationService service, DataStore store, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<JsonHttpResult<InvocationResult>> TranslateCatalogAsync(TranslationService service, DataStore store, ILoggerFactory loggers, CancellationToken ct)
     {
         // The body ({"Data": {"timer": ...}, "Metadata": ...}) carries nothing this function needs: every run scans the whole catalogue.
         var logger = loggers.CreateLogger("TranslateCatalog");
@@ -132,7 +137,7 @@ public static partial class TranslationEndpoints
             logger.LogInformation("{Summary}", line);
             returnValue = JsonSerializer.SerializeToNode(report, TranslateJsonContext.Default.CatalogTranslationReport);
         }
-        return Results.Json(new InvocationResult([], logs, returnValue), TranslateJsonContext.Default.InvocationResult);
+        return TypedResults.Json(new InvocationResult([], logs, returnValue), TranslateJsonContext.Default.InvocationResult);
     }
 
     [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", RegexOptions.CultureInvariant)]

@@ -1,12 +1,13 @@
+using Microsoft.Extensions.Options;
+using ServerlessReco.Functions.Edge;
 using ServerlessReco.Storage;
 using ServerlessReco.Translate;
 
 namespace ServerlessReco.Functions.Translate;
 
 /// <summary>
-/// The Translator client and the translations table, built once from TRANSLATOR_ENDPOINT / TRANSLATOR_KEY /
-/// TRANSLATOR_REGION in configuration. Without a key, translation is disabled and <see cref="DisabledReason"/>
-/// says why; nothing else in the app depends on it.
+/// The Translator client and the translations table, built once from <see cref="TranslatorOptions"/>. Without a
+/// key, translation is disabled and <see cref="DisabledReason"/> says why; nothing else in the app depends on it.
 /// </summary>
 public sealed class TranslationService
 {
@@ -14,9 +15,9 @@ public sealed class TranslationService
     private readonly TranslationCache? _cache;
 
     /// <param name="clientOptions">From DI when registered (tests route the client to a fake server); defaults otherwise.</param>
-    public TranslationService(IConfiguration configuration, DataStore store, TranslatorClientOptions? clientOptions = null)
+    public TranslationService(IOptions<TranslatorOptions> options, DataStore store, TranslatorClientOptions? clientOptions = null)
     {
-        var settings = TranslatorSettings.From(key => configuration[key], out var reason);
+        var settings = options.Value.Settings(out var reason);
         DisabledReason = reason;
         if (settings is null) return;
         _client = settings.CreateClient(clientOptions);

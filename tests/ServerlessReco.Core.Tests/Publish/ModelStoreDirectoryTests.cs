@@ -30,7 +30,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     [Fact]
     public async Task A_version_round_trips_and_publishing_points_current_at_it()
     {
-        var store = DataStore.Open("dir:" + _root);
+        var store = DataStore.Open("dir:" + _root, configuredConnection: null, prefix: "");
         var manifest = await store.Models.WriteVersionAsync(SmallModel("v1"));
         Assert.Equal(9, manifest.Files.Count);
         var current = await store.Models.PublishAsync("v1");
@@ -47,7 +47,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     [Fact]
     public async Task A_corrupted_file_fails_its_checksum_and_is_not_published()
     {
-        var store = DataStore.Open("dir:" + _root);
+        var store = DataStore.Open("dir:" + _root, configuredConnection: null, prefix: "");
         await store.Models.WriteVersionAsync(SmallModel("v1"));
         var path = Path.Combine(_root, "models", "v1", "item_factors.npy");
         var bytes = await File.ReadAllBytesAsync(path);
@@ -62,7 +62,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     [Fact]
     public async Task A_file_longer_than_its_manifest_entry_or_missing_is_refused_by_name()
     {
-        var store = DataStore.Open("dir:" + _root);
+        var store = DataStore.Open("dir:" + _root, configuredConnection: null, prefix: "");
         await store.Models.WriteVersionAsync(SmallModel("v1"));
         var ids = Path.Combine(_root, "models", "v1", "item_ids.txt");
         await File.AppendAllTextAsync(ids, "c\n");
@@ -77,7 +77,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     [Fact]
     public async Task A_manifest_with_an_impossible_size_is_refused_before_anything_is_allocated()
     {
-        var store = DataStore.Open("dir:" + _root);
+        var store = DataStore.Open("dir:" + _root, configuredConnection: null, prefix: "");
         var manifest = await store.Models.WriteVersionAsync(SmallModel("v1"));
         var edited = manifest with { Files = new(manifest.Files) { ["user_ids.txt"] = manifest.Files["user_ids.txt"] with { Bytes = -1 } } };
         await File.WriteAllBytesAsync(Path.Combine(_root, "models", "v1", "manifest.json"),
@@ -92,7 +92,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     [InlineData("weights", "purchase")]
     public async Task A_manifest_missing_a_training_parameter_is_refused_naming_it(string parent, string field)
     {
-        var store = DataStore.Open("dir:" + _root);
+        var store = DataStore.Open("dir:" + _root, configuredConnection: null, prefix: "");
         await store.Models.WriteVersionAsync(SmallModel("v1"));
         var path = Path.Combine(_root, "models", "v1", "manifest.json");
         var manifest = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(path))!;
@@ -110,7 +110,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     [Fact]
     public async Task A_manifest_with_a_negative_alpha_is_refused()
     {
-        var store = DataStore.Open("dir:" + _root);
+        var store = DataStore.Open("dir:" + _root, configuredConnection: null, prefix: "");
         await store.Models.WriteVersionAsync(SmallModel("v1"));
         var path = Path.Combine(_root, "models", "v1", "manifest.json");
         var manifest = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(path))!;
@@ -125,7 +125,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     [Fact]
     public async Task Versions_are_immutable()
     {
-        var store = DataStore.Open("dir:" + _root);
+        var store = DataStore.Open("dir:" + _root, configuredConnection: null, prefix: "");
         await store.Models.WriteVersionAsync(SmallModel("v1"));
         await Assert.ThrowsAsync<InvalidOperationException>(() => store.Models.WriteVersionAsync(SmallModel("v1")));
     }
@@ -136,7 +136,7 @@ public sealed class ModelStoreDirectoryTests : IDisposable
     [InlineData("")]
     public async Task Version_names_that_could_escape_the_container_are_refused(string version)
     {
-        var store = DataStore.Open("dir:" + _root);
+        var store = DataStore.Open("dir:" + _root, configuredConnection: null, prefix: "");
         await Assert.ThrowsAsync<ArgumentException>(() => store.Models.LoadAsync(version));
     }
 }

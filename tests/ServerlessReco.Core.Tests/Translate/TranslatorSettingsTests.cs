@@ -4,13 +4,10 @@ namespace ServerlessReco.Tests.Translate;
 
 public sealed class TranslatorSettingsTests
 {
-    private static Func<string, string?> Env(params (string Name, string Value)[] variables) =>
-        name => variables.FirstOrDefault(v => v.Name == name).Value;
-
     [Fact]
     public void From_NoKey_IsDisabledWithReason()
     {
-        var settings = TranslatorSettings.From(Env(("TRANSLATOR_ENDPOINT", "https://x.cognitiveservices.azure.com")), out var reason);
+        var settings = TranslatorSettings.From(key: null, endpoint: "https://x.cognitiveservices.azure.com", region: null, out var reason);
 
         Assert.Null(settings);
         Assert.Equal("translation disabled: TRANSLATOR_KEY not set", reason);
@@ -19,7 +16,7 @@ public sealed class TranslatorSettingsTests
     [Fact]
     public void From_KeyOnly_UsesGlobalEndpointAndNoRegion()
     {
-        var settings = TranslatorSettings.From(Env(("TRANSLATOR_KEY", "k")), out var reason);
+        var settings = TranslatorSettings.From(key: "k", endpoint: null, region: null, out var reason);
 
         Assert.NotNull(settings);
         Assert.Null(reason);
@@ -30,9 +27,7 @@ public sealed class TranslatorSettingsTests
     [Fact]
     public void From_AllSet_CreatesClientForThatEndpoint()
     {
-        var settings = TranslatorSettings.From(
-            Env(("TRANSLATOR_KEY", "k"), ("TRANSLATOR_ENDPOINT", "https://reco.cognitiveservices.azure.com/"), ("TRANSLATOR_REGION", "westeurope")),
-            out _);
+        var settings = TranslatorSettings.From(key: "k", endpoint: "https://reco.cognitiveservices.azure.com/", region: "westeurope", out _);
 
         Assert.NotNull(settings);
         Assert.Equal("westeurope", settings.Region);
@@ -44,7 +39,7 @@ public sealed class TranslatorSettingsTests
     [InlineData("http://api.cognitive.microsofttranslator.com")]
     public void From_BadEndpoint_IsDisabledWithReason(string endpoint)
     {
-        var settings = TranslatorSettings.From(Env(("TRANSLATOR_KEY", "k"), ("TRANSLATOR_ENDPOINT", endpoint)), out var reason);
+        var settings = TranslatorSettings.From(key: "k", endpoint, region: null, out var reason);
 
         Assert.Null(settings);
         Assert.Contains("TRANSLATOR_ENDPOINT", reason);

@@ -35,8 +35,8 @@ public class CatalogFeedTests
 
     private static string ToJson(CatalogItem item) => JsonSerializer.Serialize(item, DomainJsonContext.Default.CatalogItem);
 
-    private static CatalogCache Cache(DataStore store, ILogger<CatalogCache>? logger = null, ServeSettings? settings = null) =>
-        new(store, settings ?? new ServeSettings(), TimeProvider.System, logger ?? new ListLogger());
+    private static CatalogCache Cache(DataStore store, ILogger<CatalogCache>? logger = null, ServeOptions? settings = null) =>
+        new(store, settings ?? new ServeOptions(), TimeProvider.System, logger ?? new ListLogger());
 
     private static Task<SnapshotJob.Result> SnapshotAsync(DataStore store) => SnapshotJob.RunAsync(store, Retention, CancellationToken.None);
 
@@ -183,7 +183,7 @@ public class CatalogFeedTests
         await store.Catalog.UpsertAsync([Item("a")]);
         await SnapshotAsync(store);
         // With a retention this short, any position is out of reach by the next poll.
-        var cache = Cache(store, settings: new ServeSettings { CatalogFeedRetention = 2 * CatalogChangeFeed.WriterClockSlack });
+        var cache = Cache(store, settings: new ServeOptions { CatalogFeedRetentionHours = (2 * CatalogChangeFeed.WriterClockSlack).TotalHours });
         await cache.UpdateAsync(CancellationToken.None);
         Assert.Equal(1, cache.FullScans);
         await store.Catalog.UpsertAsync([Item("b")]);
@@ -241,7 +241,7 @@ public class CatalogFeedTests
         var store = TestStorage.NewStore();
         await store.Catalog.UpsertAsync([Item("a")]);
         await SnapshotAsync(store);
-        var cache = Cache(store, settings: new ServeSettings { CatalogReconcileInterval = TimeSpan.FromDays(1) });
+        var cache = Cache(store, settings: new ServeOptions { CatalogReconcileMinutes = TimeSpan.FromDays(1).TotalMinutes });
         await cache.UpdateAsync(CancellationToken.None);
 
         // A writer whose feed table cannot be written (an invalid name): the item is stored, the write reports failure.
@@ -251,7 +251,7 @@ public class CatalogFeedTests
 
         await cache.UpdateAsync(CancellationToken.None);
         Assert.False(cache.TryGet("lost", out _));
-        var reconciling = Cache(store, settings: new ServeSettings { CatalogReconcileInterval = TimeSpan.Zero });
+        var reconciling = Cache(store, settings: new ServeOptions { CatalogReconcileMinutes = 0 });
         await reconciling.UpdateAsync(CancellationToken.None);
         Assert.Equal(0, reconciling.FullScans);
         await reconciling.UpdateAsync(CancellationToken.None);

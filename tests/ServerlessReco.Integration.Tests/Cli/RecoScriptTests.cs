@@ -27,7 +27,7 @@ public class RecoScriptTests
 
             Assert.Equal(0, await script.WaitForExitAsync(Timeout));
             Assert.DoesNotContain("azurite", script.Output, StringComparison.Ordinal);
-            var events = await DataStore.Open("dir:" + storeDirectory).EventLog.ReadDistinctAsync();
+            var events = await DataStore.Open("dir:" + storeDirectory, configuredConnection: null, prefix: "").EventLog.ReadDistinctAsync();
             Assert.Equal(3, events.Count);
         }
         finally

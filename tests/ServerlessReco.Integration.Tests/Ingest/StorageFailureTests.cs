@@ -26,11 +26,12 @@ public class StorageFailureTests
         await using var handler = await RunningHandler.StartAsync(TestStorage.NewStore(), new Dictionary<string, string?>
         {
             [DataStore.ConnectionStringVariable] = down,
-            [IngestSettings.StorageTimeoutSecondsKey] = "2",
+            [ServerlessReco.Functions.Ingest.IngestOptions.StorageTimeoutSecondsKey] = "2",
         });
 
         var http = await handler.PostEventsAsync(Json(Event("down-1"), Event("down-2")));
         Assert.Equal(HttpStatusCode.InternalServerError, http.StatusCode);
+        await Edge.ProblemShape.AssertAsync(handler, http, 500);
         var problem = await http.ReadJsonAsync();
         Assert.Equal("Storage unavailable", problem.GetProperty("title").GetString());
         Assert.False(problem.TryGetProperty("results", out _));

@@ -30,14 +30,14 @@ public class BadInputTests(PublishedHandler world) : IClassFixture<PublishedHand
 
     [Theory]
     [MemberData(nameof(BadRequests))]
-    public async Task Bad_input_is_400_problem_details_naming_the_parameter(string path, string parameter)
+    public async Task Bad_input_is_400_problem_details_naming_the_parameter_in_errors(string path, string parameter)
     {
         var response = await handler.Client.GetAsync(path);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal(400, problem.GetProperty("status").GetInt32());
-        Assert.Equal(parameter, problem.GetProperty("parameter").GetString());
+        Assert.Equal([parameter], problem.GetProperty("errors").EnumerateObject().Select(e => e.Name));
         Assert.Contains(parameter, problem.GetProperty("detail").GetString());
     }
 

@@ -42,43 +42,6 @@ public class ServeContractTests(PublishedHandler world) : IClassFixture<Publishe
     }
 
     [Fact]
-    public async Task Every_http_function_routes_each_of_its_methods_to_a_handler_endpoint()
-    {
-        var checkedRoutes = 0;
-        foreach (var file in Directory.GetFiles(AppDirectory, "function.json", SearchOption.AllDirectories))
-        {
-            var trigger = JsonDocument.Parse(File.ReadAllText(file)).RootElement.GetProperty("bindings").EnumerateArray()
-                .FirstOrDefault(b => b.GetProperty("type").GetString() == "httpTrigger");
-            if (trigger.ValueKind == JsonValueKind.Undefined) continue;
-            var path = "/api/" + trigger.GetProperty("route").GetString()!.Replace("{userId}", "alice").Replace("{itemId}", "K1");
-            foreach (var method in trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()))
-            {
-                using var request = new HttpRequestMessage(new HttpMethod(method), path);
-                if (method is "POST" or "PUT" or "PATCH") request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
-                var response = await world.Handler.Client.SendAsync(request);
-                // A bad body may be refused (400, 413, 503 when translation is off), but the route must exist.
-                Assert.True(response.StatusCode is not HttpStatusCode.NotFound and not HttpStatusCode.MethodNotAllowed,
-                    $"{Path.GetFileName(Path.GetDirectoryName(file))}: {method} {path} answered {(int)response.StatusCode}");
-                checkedRoutes++;
-            }
-        }
-        Assert.True(checkedRoutes >= 11, $"only {checkedRoutes} routes found");
-    }
-
-    [Fact]
-    public async Task OpenApi_describes_serving_and_ingestion()
-    {
-        var doc = await GetJsonAsync(world.Handler, "/api/openapi.json");
-        Assert.StartsWith("3.0", doc.GetProperty("openapi").GetString());
-        var paths = doc.GetProperty("paths");
-        foreach (var path in new[] { "/api/recommendations/{userId}", "/api/items/{itemId}/similar", "/api/popular", "/api/health", "/api/openapi.json", "/api/events", "/api/items", "/api/items/{itemId}", "/api/users/{userId}", "/api/translate" })
-            Assert.True(paths.TryGetProperty(path, out _), path);
-        var eventProperties = doc.GetProperty("components").GetProperty("schemas").GetProperty("Event").GetProperty("properties");
-        foreach (var field in new[] { "eventId", "userId", "itemId", "type", "quantity", "value", "market", "locale", "timestamp", "sessionId" })
-            Assert.True(eventProperties.TryGetProperty(field, out _), field);
-    }
-
-    [Fact]
     public async Task Root_answers_the_readiness_probe()
     {
         var response = await world.Handler.Client.GetAsync("/");

@@ -36,7 +36,7 @@ public class SimilarAndPopularTests(PublishedHandler world) : IClassFixture<Publ
     {
         var problem = await GetJsonAsync(handler, "/api/items/nope/similar?market=DE", HttpStatusCode.NotFound);
         Assert.Equal(404, problem.GetProperty("status").GetInt32());
-        Assert.Equal("itemId", problem.GetProperty("parameter").GetString());
+        Assert.Contains("'nope'", problem.GetProperty("detail").GetString());
     }
 
     [Fact]

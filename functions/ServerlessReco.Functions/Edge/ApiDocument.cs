@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace ServerlessReco.Functions.Edge;
+
+/// <summary>
+/// The OpenAPI document, generated from the endpoints at run time (schemas from the source-generated JSON
+/// contexts, so it works under Native AOT). Each operation carries its Functions auth level as x-auth-level.
+/// </summary>
+public static class ApiDocument
+{
+    /// <summary>Where the OpenApi function serves it (function route "openapi.json" under the host's "api" prefix).</summary>
+    public const string Route = "/api/openapi.json";
+    public const string AuthLevelExtension = "x-auth-level";
+    private const AuthLevel DocumentAuthLevel = AuthLevel.Anonymous;
+
+    public static IServiceCollection AddApiDocument(this IServiceCollection services) => services.AddOpenApi(o =>
+    {
+        o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "ServerlessReco";
+            document.Info.Description = "Recommendations, similar and popular items, event and catalogue ingestion, erasure and translation. "
+                + "Operations marked x-auth-level: function need a function key (x-functions-key header or ?code=).";
+            DescribeItself(document);
+            return Task.CompletedTask;
+        });
+        o.AddOperationTransformer(async (operation, context, ct) =>
+        {
+            // The innermost declaration wins, as with any endpoint metadata.
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<AuthLevel>().ToArray() is not [.., var level])
+                throw new InvalidOperationException($"{context.Description.HttpMethod} /{context.Description.RelativePath} declares no auth level (WithAuthLevel).");
+            operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+            operation.Extensions[AuthLevelExtension] = new JsonNodeExtension(JsonValue.Create(level.Name()));
+            DescribePathIds(operation, context.Description.RelativePath ?? "");
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<JsonBody>().LastOrDefault() is { } body)
+            {
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, ct) } },
+                };
+            }
+        });
+    });
+
+    /// <summary>
+    /// Documents a JSON body that the handler reads itself. Accepts&lt;T&gt; would document it too, but also make
+    /// routing refuse (415) a request without a JSON content type, which the API has always taken.
+    /// </summary>
+    public static RouteHandlerBuilder DescribesJsonBody<T>(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(new JsonBody(typeof(T)));
+
+    private sealed record JsonBody(Type Type);
+
+    public static IEndpointConventionBuilder MapApiDocument(this IEndpointRouteBuilder app) =>
+        app.MapOpenApi(Route).WithAuthLevel(DocumentAuthLevel);
+
+    /// <summary>Path ids are read from the raw target (<see cref="PathIds"/>), not bound, so the generator does not see them.</summary>
+    private static void DescribePathIds(OpenApiOperation operation, string relativePath)
+    {
+        foreach (var segment in relativePath.Split('/'))
+        {
+            if (segment is not ['{', .., '}']) continue;
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = segment.Trim('{', '}', '*'),
+                In = ParameterLocation.Path,
+                Required = true,
+                Description = "Any characters; '/' may be sent raw or as %2F. Decoded once.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = ServerlessReco.Ingest.InputRules.MaxIdLength },
+            });
+        }
+    }
+
+    /// <summary>The generator leaves its own endpoint out; it is a function like any other, so it is listed too.</summary>
+    private static void DescribeItself(OpenApiDocument document)
+    {
+        document.Paths ??= [];
+        document.Paths[Route] = new OpenApiPathItem
+        {
+            Operations = new()
+            {
+                [HttpMethod.Get] = new OpenApiOperation
+                {
+                    Summary = "This document",
+                    Extensions = new Dictionary<string, IOpenApiExtension> { [AuthLevelExtension] = new JsonNodeExtension(JsonValue.Create(DocumentAuthLevel.Name())) },
+                    Responses = new OpenApiResponses
+                    {
+                        ["200"] = new OpenApiResponse { Description = "The OpenAPI document", Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() } },
+                    },
+                },
+            },
+        };
+    }
+}

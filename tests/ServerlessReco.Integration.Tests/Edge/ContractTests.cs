@@ -1,0 +1,79 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using ServerlessReco.Tests.Serve;
+
+namespace ServerlessReco.Tests.Edge;
+
+/// <summary>
+/// Responses of the main endpoints, called over HTTP against azurite with ServeWorld's model published,
+/// validated against the schemas of the OpenAPI document the handler generates.
+/// </summary>
+public class ContractTests(PublishedHandler world) : IClassFixture<PublishedHandler>
+{
+    public static TheoryData<string, string, string, string?> Calls => new()
+    {
+        { "get", "/api/recommendations/{userId}", "/api/recommendations/alice?market=DE&locale=de-AT&count=5", null },
+        { "get", "/api/recommendations/{userId}", "/api/recommendations/never-seen?market=FR", null },
+        { "get", "/api/items/{itemId}/similar", "/api/items/K1/similar?market=DE", null },
+        { "get", "/api/popular", "/api/popular?market=DE&category=garden", null },
+        { "get", "/api/health", "/api/health", null },
+        { "get", "/api/items/{itemId}", "/api/items/K1", null },
+        { "put", "/api/items", "/api/items", """[{"id": "C1", "category": "kitchen", "title": "Cup", "markets": ["DE"]}, {"id": ""}]""" },
+        { "patch", "/api/items/{itemId}", "/api/items/K4", """{"inStock": true}""" },
+        { "post", "/api/events", "/api/events",
+            $$"""[{"eventId": "contract-1", "userId": "carol", "itemId": "K1", "type": "view", "timestamp": "{{DateTimeOffset.UtcNow.AddMinutes(-1):O}}", "market": "DE"}, {"eventId": "contract-2"}]""" },
+        { "delete", "/api/users/{userId}", "/api/users/carol", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Calls))]
+    public async Task A_200_answer_matches_the_documented_schema(string method, string route, string path, string? body)
+    {
+        var document = await GeneratedDocument.FetchAsync(world.Handler);
+        var answer = await SendAsync(method, path, body);
+        Assert.True(answer.Status == HttpStatusCode.OK, $"{method} {path}: {(int)answer.Status} {answer.Body}");
+        var schema = document.ResponseSchema(route, method, 200);
+        Assert.Null(GeneratedDocument.Check(schema, answer.Body));
+    }
+
+    [Fact]
+    public async Task The_schemas_refuse_a_response_missing_a_field_or_carrying_an_undocumented_one()
+    {
+        var document = await GeneratedDocument.FetchAsync(world.Handler);
+        var schema = document.ResponseSchema("/api/recommendations/{userId}", "get", 200);
+        var answer = (await SendAsync("get", "/api/recommendations/alice?market=DE", null)).Body;
+        Assert.Null(GeneratedDocument.Check(schema, answer));
+
+        var missing = System.Text.Json.Nodes.JsonNode.Parse(answer.GetRawText())!.AsObject();
+        missing.Remove("modelVersion");
+        Assert.NotNull(GeneratedDocument.Check(schema, JsonSerializer.SerializeToElement(missing)));
+        var extra = System.Text.Json.Nodes.JsonNode.Parse(answer.GetRawText())!.AsObject();
+        extra["items"]![0]!["internalScore"] = 1;
+        Assert.NotNull(GeneratedDocument.Check(schema, JsonSerializer.SerializeToElement(extra)));
+    }
+
+    [Theory]
+    [InlineData("post", "/api/events", "sessionId")]
+    [InlineData("put", "/api/items", "sourceLanguage")]
+    [InlineData("patch", "/api/items/{itemId}", "addMarkets")]
+    [InlineData("post", "/api/translate", "texts")]
+    public async Task Json_bodies_are_documented_but_any_content_type_is_taken(string method, string route, string field)
+    {
+        var document = await GeneratedDocument.FetchAsync(world.Handler);
+        var body = document.Operation(route, method).GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.Contains($"\"{field}\"", body.GetRawText());
+
+        // Storefronts have always sent events without a JSON content type; documenting the body must not refuse them.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = new StringContent("[]", Encoding.UTF8, "text/plain") };
+        Assert.Equal(HttpStatusCode.OK, (await world.Handler.Client.SendAsync(request)).StatusCode);
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(string method, string path, string? body)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), path);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        var response = await world.Handler.Client.SendAsync(request);
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+    }
+}
