@@ -37,6 +37,36 @@ public class RecoScriptTests
     }
 
     [Fact]
+    public async Task Evaluate_min_lift_gates_on_the_served_pipeline_with_exit_code_3()
+    {
+        var work = Directory.CreateTempSubdirectory("reco-jobs-gate-").FullName;
+        try
+        {
+            // The first 30,000 rows of the real data: a month of December 2010, split on the 10th.
+            var sample = Path.Combine(work, "sample.csv");
+            await using (var gz = new System.IO.Compression.GZipStream(File.OpenRead(ServerlessReco.Jobs.Import.ImportJobs.BundledOnlineRetail), System.IO.Compression.CompressionMode.Decompress))
+            using (var reader = new StreamReader(gz))
+            await using (var writer = new StreamWriter(sample))
+                for (int i = 0; i < 30_001 && await reader.ReadLineAsync() is { } line; i++) await writer.WriteLineAsync(line);
+            string[] store = ["--store", "dir:" + Path.Combine(work, "store")];
+            await using (var import = RecoScript.Start(null, ["jobs", "import-online-retail", "--input", sample, .. store]))
+                Assert.Equal(0, await import.WaitForExitAsync(Timeout));
+
+            string[] evaluate = ["jobs", "evaluate", "--split", "time:2010-12-10", "--factors", "8", "--iterations", "3", .. store];
+            await using var failing = RecoScript.Start(null, [.. evaluate, "--min-lift", "1000"]);
+            await using var passing = RecoScript.Start(null, [.. evaluate, "--min-lift", "0.001"]);
+
+            Assert.Equal(3, await failing.WaitForExitAsync(Timeout));
+            Assert.Contains("served pipeline lift", failing.Output, StringComparison.Ordinal);
+            Assert.Equal(0, await passing.WaitForExitAsync(Timeout));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Sigterm_to_serve_stops_the_handler_and_the_azurite_it_started_and_frees_the_port()
     {
         int port = FreePort();
