@@ -96,7 +96,8 @@ public static class ModelEmbeddings
         }
 
         var now = DateTimeOffset.UtcNow;
-        var embedded = new ModelArtifacts
+        // Everything else (ids, user factors, popularity, categories, purchase lists) is the base version's.
+        var embedded = model with
         {
             Manifest = model.Manifest with
             {
@@ -108,15 +109,7 @@ public static class ModelEmbeddings
                 Counts = counts,
                 Files = [],
             },
-            UserIds = model.UserIds,
-            ItemIds = model.ItemIds,
-            UserFactors = model.UserFactors,
             ItemFactors = itemFactors,
-            PopularityMarkets = model.PopularityMarkets,
-            Popularity = model.Popularity,
-            ItemCategories = model.ItemCategories,
-            PurchasePointers = model.PurchasePointers,
-            PurchaseItems = model.PurchaseItems,
             ItemEmbeddings = embeddings,
             EmbeddingDimension = d,
         };

@@ -4,7 +4,7 @@ namespace ServerlessReco.Publish;
 /// One model version in memory. Row i of <see cref="ItemFactors"/> is item <see cref="ItemIds"/>[i]; popularity
 /// row 0 is global, then one row per market in <see cref="PopularityMarkets"/>.
 /// </summary>
-public sealed class ModelArtifacts
+public sealed record ModelArtifacts
 {
     public const string GlobalMarket = "*";
 
