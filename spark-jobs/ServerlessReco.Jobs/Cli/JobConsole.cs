@@ -73,6 +73,15 @@ public static class JobConsole
         AnsiConsole.MarkupLine($"[green]model version {result.Written.Version}[/] (version {result.BaseVersion} plus item embeddings) written to {Markup.Escape(result.Store)}; publish it with: ./reco jobs publish --version {result.Written.Version}");
     }
 
+    public static void Render(InstallEncoderJob.Result r)
+    {
+        var s = r.Source;
+        foreach (var f in s.Files)
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{f.FileName}: {f.Bytes:N0} bytes, sha256 {f.Sha256}")));
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{(r.AlreadyInstalled ? "already installed" : "installed")} in {r.Seconds:F1} s: {r.Directory} ({s.Package} {s.PackageVersion}, {s.PackageLicense}; model {s.ModelLicense}; {s.Languages})")));
+    }
+
     public static void Render(ModelEmbeddingReport r)
     {
         double seconds = Math.Max(r.Seconds, 1e-9);
