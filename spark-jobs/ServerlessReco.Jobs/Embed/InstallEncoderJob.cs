@@ -59,7 +59,7 @@ public static class InstallEncoderJob
         var source = new EncoderSource(
             Model: "sentence-transformers/all-MiniLM-L6-v2 (384 dimensions, uncased English WordPiece, mean pooling, normalised)",
             ModelLicense: "Apache-2.0",
-            Languages: "English only: titles and queries in other languages land near unrelated English text",
+            Languages: "English only: trained on English text; other languages match mostly through shared word pieces",
             Package: PackageId, PackageVersion: PackageVersion, PackageLicense: "MIT",
             PackageUrl: $"https://www.nuget.org/packages/{PackageId}/{PackageVersion}",
             Repository: "https://github.com/curiosity-ai/sentence-transformers-sharp",
