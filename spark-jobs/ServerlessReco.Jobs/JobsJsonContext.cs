@@ -7,4 +7,5 @@ namespace ServerlessReco.Jobs;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RejectedRow))]
 [JsonSerializable(typeof(Evaluate.EvaluationReport))]
+[JsonSerializable(typeof(Embed.InstallEncoderJob.EncoderSource))]
 public partial class JobsJsonContext : JsonSerializerContext;

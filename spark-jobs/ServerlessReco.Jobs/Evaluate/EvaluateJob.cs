@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ServerlessReco.Domain;
+using ServerlessReco.Embed;
 using ServerlessReco.Evaluate;
 using ServerlessReco.Catalog;
 using ServerlessReco.Jobs.Train;
@@ -14,7 +15,7 @@ namespace ServerlessReco.Jobs.Evaluate;
 public sealed record MethodResult(string Method, EvaluationResult Metrics, double Seconds);
 
 public sealed record EvaluationReport(string Split, int K, int TrainUsers, int TrainItems, long TrainNonZeros, int TestUsers, long TestPairs,
-    TrainingParameters Parameters, List<MethodResult> Results, List<TuningTrial>? Tuning)
+    TrainingParameters Parameters, List<MethodResult> Results, List<TuningTrial>? Tuning, ContentQualityReport? Content = null)
 {
     public const string MarketPopularity = "popularity (market)";
     public const string Served = "served pipeline";
@@ -34,10 +35,14 @@ public static class EvaluateJob
 
     /// <summary>
     /// Splits the event log, optionally tunes on a validation split inside the training part (and stores the choice
-    /// for `train`), then ranks the test users with the baselines, raw ALS scores and the served pipeline.
+    /// for `train`), then ranks the test users with the baselines, raw ALS scores and the served pipeline. With
+    /// <paramref name="encoderDirectory"/> it adds the content-quality figures (<see cref="ContentQualityEvaluation"/>).
     /// </summary>
-    public static async Task<EvaluationReport> RunAsync(DataStore store, string splitSpec, int k, TrainSettings settings, bool tune, CancellationToken ct)
+    public static async Task<EvaluationReport> RunAsync(DataStore store, string splitSpec, int k, TrainSettings settings, bool tune, CancellationToken ct,
+        string? encoderDirectory = null)
     {
+        // Loaded before the slow part so a wrong folder fails at once.
+        using var encoder = encoderDirectory is null ? null : TextEncoder.Load(encoderDirectory);
         var events = await store.EventLog.ReadDistinctAsync(settings.Until, ct: ct).ConfigureAwait(false);
         var catalog = await store.Catalog.ReadByIdAsync(ct).ConfigureAwait(false);
         var split = EvaluationSplit.Build(events, splitSpec, settings.Parameters.Interactions);
@@ -80,8 +85,10 @@ public static class EvaluateJob
         Run($"served, diversity {DiverseServingDiversity.ToString(CultureInfo.InvariantCulture)} + cross-category", alsSeconds, () => Evaluator.Evaluate(train.UserItems, split.Test,
             ServedRanker(model, servedCatalog, train, new RecommendationRequest { Market = null, Diversity = DiverseServingDiversity, CrossCategory = true }), k, settings.Threads, context));
 
+        var content = encoder is null ? null
+            : ContentQualityEvaluation.Run(split, model.Artifacts, catalog, encoder, settings.Parameters.Interactions, k, settings.Threads, ct);
         return new EvaluationReport(split.Description, k, train.UserIds.Length, train.ItemIds.Length, train.UserItems.NonZeros, testUsers, split.Test.NonZeros,
-            settings.Parameters, results, trials);
+            settings.Parameters, results, trials, content);
     }
 
     public static async Task WriteJsonAsync(EvaluationReport report, string path, CancellationToken ct)

@@ -14,6 +14,8 @@ public sealed class EvaluationSplit
 {
     public required TrainingData Train { get; init; }
     public required IReadOnlyList<InteractionEvent> TrainEvents { get; init; }
+    /// <summary>Every test-period event, new users and items included (content quality ranks items training never saw).</summary>
+    public required IReadOnlyList<InteractionEvent> TestEvents { get; init; }
     public required CsrMatrix Test { get; init; }
     public required string Description { get; init; }
 
@@ -69,6 +71,6 @@ public sealed class EvaluationSplit
         var test = CsrMatrix.FromCoordinates(train.UserIds.Length, train.ItemIds.Length, rows.ToArray(), cols.ToArray(), Enumerable.Repeat(1f, rows.Count).ToArray());
         // Duplicates were summed; relevance is binary.
         Array.Fill(test.Values, 1f);
-        return new EvaluationSplit { Train = train, TrainEvents = trainEvents, Test = test, Description = description };
+        return new EvaluationSplit { Train = train, TrainEvents = trainEvents, TestEvents = testEvents, Test = test, Description = description };
     }
 }
