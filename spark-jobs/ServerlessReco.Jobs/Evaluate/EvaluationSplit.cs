@@ -42,7 +42,8 @@ public sealed class EvaluationSplit
         {
             if (user.Key.Length == 0) { train.AddRange(user); continue; }
             var items = user.Select(e => e.Item).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-            var random = new Random(HashCode.Combine(seed, StringComparer.Ordinal.GetHashCode(user.Key)) ^ seed);
+            // String hash codes are randomised per process; a hash of the id's bytes gives every run the same split.
+            var random = new Random((int)System.IO.Hashing.XxHash32.HashToUInt32(System.Text.Encoding.UTF8.GetBytes(user.Key), seed));
             random.Shuffle(items);
             int keep = Math.Max(1, (int)Math.Round(items.Length * ratio));
             var trainItems = items.Take(keep).ToHashSet(StringComparer.Ordinal);

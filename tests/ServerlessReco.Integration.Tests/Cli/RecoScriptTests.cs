@@ -67,6 +67,38 @@ public class RecoScriptTests
     }
 
     [Fact]
+    public async Task A_seeded_stratified_split_is_the_same_in_every_process()
+    {
+        var work = Directory.CreateTempSubdirectory("reco-jobs-split-").FullName;
+        try
+        {
+            var csv = Path.Combine(work, "orders.csv");
+            var random = new Random(5);
+            await File.WriteAllLinesAsync(csv, ["user,item", .. Enumerable.Range(0, 3000).Select(_ => $"u{random.Next(200)},i{random.Next(300)}")]);
+            string[] store = ["--store", "dir:" + Path.Combine(work, "store")];
+            await using (var import = RecoScript.Start(null, ["jobs", "import-csv", "--input", csv, "--user", "user", "--item", "item", .. store]))
+                Assert.Equal(0, await import.WaitForExitAsync(Timeout));
+
+            // Two processes: string hash codes differ between them, so a split seeded from them would differ too.
+            var reports = new List<string>();
+            foreach (var name in new[] { "a.json", "b.json" })
+            {
+                var json = Path.Combine(work, name);
+                await using var evaluate = RecoScript.Start(null, ["jobs", "evaluate", "--split", "stratified:0.75:7", "--factors", "4", "--iterations", "2", "--json", json, .. store]);
+                Assert.Equal(0, await evaluate.WaitForExitAsync(Timeout));
+                var report = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(json))!;
+                reports.Add($"{report["testPairs"]} {report["trainNonZeros"]} {report["results"]![0]!["metrics"]!["ndcg"]}");
+            }
+
+            Assert.Equal(reports[0], reports[1]);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Sigterm_to_serve_stops_the_handler_and_the_azurite_it_started_and_frees_the_port()
     {
         int port = FreePort();
