@@ -11,6 +11,9 @@ namespace ServerlessReco.Functions.Serve;
 /// </summary>
 public sealed class ErasedShoppers(DataStore store, ServeOptions settings, ILogger<ErasedShoppers> logger) : BackgroundService
 {
+    /// <summary>How long a request right after start waits for the first listing before it counts the shopper as erased.</summary>
+    private static readonly TimeSpan FirstReadWait = TimeSpan.FromSeconds(2);
+
     private readonly ConcurrentDictionary<string, DateTimeOffset> _erased = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _firstAttempt = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _read;
@@ -18,12 +21,22 @@ public sealed class ErasedShoppers(DataStore store, ServeOptions settings, ILogg
     public void Record(string user, DateTimeOffset erasedAt) => _erased.AddOrUpdate(user, erasedAt, (_, known) => known > erasedAt ? known : erasedAt);
 
     /// <summary>
-    /// When the shopper was last erased, or null. Until the tombstones have been read once (storage down since
-    /// start) every shopper counts as erased: an answer then reveals nothing rather than what might be erased.
+    /// When the shopper was last erased, or null. Until the tombstones have been read once (storage slow or down
+    /// since start) every shopper counts as erased: an answer then reveals nothing rather than what might be erased.
     /// </summary>
     public async ValueTask<DateTimeOffset?> ErasedAtAsync(string user, CancellationToken ct)
     {
-        if (!_firstAttempt.Task.IsCompleted) await _firstAttempt.Task.WaitAsync(ct).ConfigureAwait(false);
+        if (!_firstAttempt.Task.IsCompleted)
+        {
+            try
+            {
+                await _firstAttempt.Task.WaitAsync(FirstReadWait, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The listing is still under way: this request counts the shopper as erased.
+            }
+        }
         if (!_read) return DateTimeOffset.MaxValue;
         return _erased.TryGetValue(user, out var at) ? at : null;
     }

@@ -72,7 +72,7 @@ public static class ServeEndpoints
 
     /// <summary>Items like this one, by behaviour and (when the model has them) content embeddings.</summary>
     private static Results<Ok<SimilarItemsResponse>, ProblemHttpResult> Similar(
-        HttpRequest request, ShopperTokens tokens, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count)
+        HttpRequest request, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count)
     {
         if (!PathIds.TryRead(request, "itemId", out var itemId, out var problem)) return problem;
         if (!Common(market, locale, count, out var m, out var loc, out int n, out problem)) return problem;
