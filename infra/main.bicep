@@ -1,6 +1,6 @@
 // ServerlessReco on Azure: one storage account (event log, dead letters, models, tables), Event Hubs for
 // storefront events, Azure AI Translator, and the custom-handler function app on Flex Consumption.
-// Deploy: az deployment group create -g <rg> -f infra/main.bicep -p pseudonymKey=<secret>
+// Deploy: az deployment group create -g <rg> -f infra/main.bicep -p pseudonymKey=<secret> shopperTokenSecret=<secret>
 targetScope = 'resourceGroup'
 
 @description('Short name used to derive resource names.')
@@ -14,6 +14,11 @@ param location string = resourceGroup().location
 @secure()
 @minLength(16)
 param pseudonymKey string
+
+@description('Secret the storefront back end mints shopper tokens with (HMAC-SHA256; README.md, Access). Rotating it ends every token in flight.')
+@secure()
+@minLength(32)
+param shopperTokenSecret string
 
 @description('Event Hubs partitions: the upper bound of parallel ingestion instances.')
 @minValue(1)
@@ -167,6 +172,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AzureWebJobsStorage', value: storageConnection }
         { name: 'RECO_STORAGE_CONNECTION_STRING', value: storageConnection }
         { name: 'RECO_PSEUDONYM_KEY', value: pseudonymKey }
+        { name: 'RECO_SHOPPER_TOKEN_SECRET', value: shopperTokenSecret }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
         { name: 'EventHubConnection', value: listenRule.listKeys().primaryConnectionString }
         { name: 'EVENTHUB_NAME', value: eventHub.name }

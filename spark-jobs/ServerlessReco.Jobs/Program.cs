@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ServerlessReco.Catalog;
+using ServerlessReco.Domain;
 using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Cli;
@@ -199,5 +200,17 @@ prune.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(prune);
+
+// shopper-token: what the storefront back end mints, for trying personalized endpoints by hand.
+var tokenUser = new Argument<string>("user-id") { Description = "the shopper's raw id, as in the recommendations path" };
+var tokenHours = new Option<double>("--hours") { DefaultValueFactory = _ => 1, Description = "how long the token is valid" };
+var shopperToken = new Command("shopper-token", $"Print a shopper token for GET /api/recommendations/{{userId}}, minted with {ShopperTokens.SecretVariable} (the development secret when unset)") { tokenUser, tokenHours };
+shopperToken.SetAction(parse =>
+{
+    var tokens = ShopperTokens.ForSecret(Environment.GetEnvironmentVariable(ShopperTokens.SecretVariable), TimeProvider.System);
+    Console.WriteLine(tokens.Mint(parse.GetValue(tokenUser)!, DateTimeOffset.UtcNow.AddHours(parse.GetValue(tokenHours))));
+    return 0;
+});
+root.Subcommands.Add(shopperToken);
 
 return await root.Parse(args).InvokeAsync();

@@ -60,7 +60,7 @@ public sealed class HandlerProcess : IAsyncDisposable
     }
 
     /// <summary>Polls the path until it answers 200 with items; returns milliseconds since the process was started.</summary>
-    public async Task<double> MillisecondsToFirstRecommendationAsync(string path, CancellationToken ct)
+    public async Task<double> MillisecondsToFirstRecommendationAsync(string path, string authorization, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -68,7 +68,9 @@ public sealed class HandlerProcess : IAsyncDisposable
             if (_process.HasExited) throw new InvalidOperationException($"The handler exited with code {_process.ExitCode}.");
             try
             {
-                using var response = await Client.GetAsync(path, ct).ConfigureAwait(false);
+                using var request = new HttpRequestMessage(HttpMethod.Get, path);
+                request.Headers.TryAddWithoutValidation("Authorization", authorization);
+                using var response = await Client.SendAsync(request, ct).ConfigureAwait(false);
                 // Success means real items: an answer before the catalogue has loaded is empty.
                 if (response.StatusCode == HttpStatusCode.OK && !(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false)).Contains("\"items\":[]", StringComparison.Ordinal))
                     return Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds;

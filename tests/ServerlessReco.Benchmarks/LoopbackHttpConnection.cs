@@ -38,8 +38,8 @@ public sealed class LoopbackHttpConnection : IDisposable
         }
     }
 
-    public static byte[] Get(Uri address, string pathAndQuery) =>
-        Encoding.ASCII.GetBytes($"GET {pathAndQuery} HTTP/1.1\r\nHost: {address.Authority}\r\n\r\n");
+    public static byte[] Get(Uri address, string pathAndQuery, string? authorization = null) =>
+        Encoding.ASCII.GetBytes($"GET {pathAndQuery} HTTP/1.1\r\nHost: {address.Authority}\r\n{(authorization is null ? "" : $"Authorization: {authorization}\r\n")}\r\n");
 
     public static byte[] PostJson(Uri address, string path, byte[] json)
     {

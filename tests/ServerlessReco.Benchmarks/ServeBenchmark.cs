@@ -40,14 +40,14 @@ public static class ServeBenchmark
         {
             await using var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, prefix, ct).ConfigureAwait(false);
             var (user, market) = users[i % users.Count];
-            cold.Add(await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count={options.Count}", ct).ConfigureAwait(false));
+            cold.Add(await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count={options.Count}", Authorization(user), ct).ConfigureAwait(false));
         }
         if (cold.Count > 0)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cold start (process start -> first 200 recommendation): median {Median(cold):F0} ms, min {cold.Min():F0} ms, max {cold.Max():F0} ms over {cold.Count} starts ({options.HandlerCommand})"));
 
         await using (var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, prefix, ct).ConfigureAwait(false))
         {
-            await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", ct).ConfigureAwait(false);
+            await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", Authorization(users[0].Item1), ct).ConfigureAwait(false);
             await LoadAsync(handler.Address, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
             output.WriteLine("clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | azurite us/req | loadgen us/req | ok | failed | strategies");
             foreach (int clients in options.ConcurrencyLevels)
@@ -68,6 +68,10 @@ public static class ServeBenchmark
         return 0;
     }
 
+    /// <summary>What a storefront back end hands each shopper's browser; the handler runs with the development secret.</summary>
+    private static string Authorization(string user) =>
+        $"{ShopperTokens.Scheme} {ShopperTokens.ForSecret(null, TimeProvider.System).Mint(user, DateTimeOffset.UtcNow.AddDays(1))}";
+
     private sealed class LoadResult
     {
         public long Ok, Failed;
@@ -79,7 +83,7 @@ public static class ServeBenchmark
     private static async Task LoadAsync(Uri address, List<(string User, string Market)> users, Options options, LoadResult? result, CancellationToken ct)
     {
         // Requests prepared once, before the clock: the load generator shares the cores with what it measures.
-        var requests = users.Select(u => LoopbackHttpConnection.Get(address, $"/api/recommendations/{Uri.EscapeDataString(u.User)}?market={u.Market}&count={options.Count}")).ToArray();
+        var requests = users.Select(u => LoopbackHttpConnection.Get(address, $"/api/recommendations/{Uri.EscapeDataString(u.User)}?market={u.Market}&count={options.Count}", Authorization(u.User))).ToArray();
         var deadline = DateTime.UtcNow + options.Duration;
         var workers = Enumerable.Range(0, options.Concurrency).Select(async worker =>
         {

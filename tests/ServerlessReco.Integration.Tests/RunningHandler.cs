@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using ServerlessReco.Domain;
 using ServerlessReco.Functions;
 using ServerlessReco.Storage;
 
@@ -14,11 +15,15 @@ public sealed class RunningHandler : IAsyncDisposable
     {
         _app = app;
         Address = address;
-        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        Client = new HttpClient(new StorefrontBackEnd(app.Services.GetRequiredService<ShopperTokens>())) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        Anonymous = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public Uri Address { get; }
+    /// <summary>A browser whose storefront back end gave it the token of every shopper it asks recommendations for.</summary>
     public HttpClient Client { get; }
+    /// <summary>A caller with no token: what anyone on the internet can do.</summary>
+    public HttpClient Anonymous { get; }
     public IServiceProvider Services => _app.Services;
 
     /// <param name="services">Extra registrations, e.g. Translator client options whose transport dials a fake server.</param>
@@ -43,7 +48,25 @@ public sealed class RunningHandler : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        Anonymous.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// The storefront back end's part, for tests about everything but access: each recommendations request carries
+/// a token for the user id in its path, minted with the handler's own secret.
+/// </summary>
+public sealed class StorefrontBackEnd(ShopperTokens tokens) : DelegatingHandler(new SocketsHttpHandler())
+{
+    private const string Prefix = "/api/recommendations/";
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var path = request.RequestUri!.AbsolutePath;
+        if (path.StartsWith(Prefix, StringComparison.Ordinal))
+            request.Headers.Authorization = new(ShopperTokens.Scheme, tokens.Mint(Uri.UnescapeDataString(path[Prefix.Length..]), DateTimeOffset.UtcNow.AddMinutes(10)));
+        return base.SendAsync(request, cancellationToken);
     }
 }

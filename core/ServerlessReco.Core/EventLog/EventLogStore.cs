@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -27,7 +28,7 @@ public sealed class EventLogStore(IBlobStore blobs)
 
     /// <summary>
     /// Every event once per event id (first seen wins), optionally only those at or before <paramref name="until"/>,
-    /// leaving out users with a tombstone.
+    /// leaving out every event a tombstone covers: one of an erased user that occurred at or before the erasure.
     /// </summary>
     public async Task<List<InteractionEvent>> ReadDistinctAsync(DateTimeOffset? until = null, IProgress<int>? filesRead = null, CancellationToken ct = default)
     {
@@ -56,27 +57,51 @@ public sealed class EventLogStore(IBlobStore blobs)
             foreach (var e in file)
             {
                 if (until is { } u && e.Timestamp > u) continue;
-                if (erased.Contains(e.User)) continue;
+                if (IsErased(erased, e)) continue;
                 if (seen.Add(e.EventId)) result.Add(e);
             }
         }
         return result;
     }
 
-    /// <summary>Records that a user's data was erased: training from now on leaves their events out.</summary>
+    /// <summary>
+    /// Records that a user's data was erased at <paramref name="erasedAt"/>: every event of theirs that occurred
+    /// until then is out of training and serving from now on; later events are new data. The time is in the name,
+    /// so one listing tells serving every erasure without reading a file each.
+    /// </summary>
     public Task RecordTombstoneAsync(string userPseudonym, DateTimeOffset erasedAt, CancellationToken ct = default) =>
-        blobs.PutAsync(Containers.Tombstones, userPseudonym, BinaryData.FromString(erasedAt.ToString("O")), overwrite: true, ct);
+        blobs.PutAsync(Containers.Tombstones, $"{userPseudonym}/{erasedAt.UtcDateTime.ToString(TombstoneTime, CultureInfo.InvariantCulture)}", BinaryData.Empty, overwrite: true, ct);
 
-    public async Task<HashSet<string>> ReadTombstonesAsync(CancellationToken ct = default)
+    /// <summary>Erased users (pseudonyms) and their latest erasure: a shopper erased twice is covered until the second.</summary>
+    public async Task<Dictionary<string, DateTimeOffset>> ReadTombstonesAsync(CancellationToken ct = default)
     {
-        var set = new HashSet<string>(StringComparer.Ordinal);
+        var erased = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         await foreach (var name in blobs.ListAsync(Containers.Tombstones, "", ct).ConfigureAwait(false))
-            set.Add(name);
-        return set;
+        {
+            int slash = name.IndexOf('/');
+            // A tombstone written before erasures carried a time is named by the user alone: it covers every event, as it did then.
+            var (user, erasedAt) = slash < 0 ? (name, DateTimeOffset.MaxValue)
+                : DateTime.TryParseExact(name.AsSpan(slash + 1), TombstoneTime, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
+                    ? (name[..slash], new DateTimeOffset(at, TimeSpan.Zero))
+                    : throw new InvalidDataException($"Tombstone '{name}' is not <pseudonym>/{TombstoneTime}.");
+            if (!erased.TryGetValue(user, out var earlier) || earlier < erasedAt) erased[user] = erasedAt;
+        }
+        return erased;
     }
 
+    public static bool IsErased(IReadOnlyDictionary<string, DateTimeOffset> erased, InteractionEvent e) =>
+        erased.TryGetValue(e.User, out var erasedAt) && Covers(erasedAt, e);
+
+    /// <summary>
+    /// The one rule, shared by training and serving: an erasure covers the user's events that occurred up to it,
+    /// whenever they arrive; events that occur later are new data.
+    /// </summary>
+    public static bool Covers(DateTimeOffset erasedAt, InteractionEvent e) => e.Timestamp <= erasedAt;
+
+    private const string TombstoneTime = "yyyyMMdd'T'HHmmss'.'fffffff'Z'";
+
     private static DateTime? DateOfPath(string path) =>
-        path.Length >= 10 && DateTime.TryParseExact(path[..10], "yyyy'/'MM'/'dd", null, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var d) ? d : null;
+        path.Length >= 10 && DateTime.TryParseExact(path[..10], "yyyy'/'MM'/'dd", null, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var d) ? d : null;
 
     private static string BatchName(List<InteractionEvent> batch)
     {

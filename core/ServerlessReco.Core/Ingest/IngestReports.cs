@@ -32,7 +32,10 @@ public sealed record ItemResult(int Index, string? Id, ItemStatus Status, Dictio
 
 public sealed record ItemUpsertReport(int Upserted, int Rejected, ItemResult[] Results);
 
-public sealed record ErasureReport(string UserPseudonym, int EventsTableRowsDeleted, bool TombstoneRecorded, string Note);
+/// <summary>What an erasure removed (the events-table rows) and what the tombstone does from now on.</summary>
+public sealed record ErasureReport(
+    string UserPseudonym, DateTimeOffset ErasedAt, int EventsTableRowsDeleted, bool TombstoneRecorded,
+    string Serving, string NextTraining, string LaterEvents);
 
 /// <summary>Where a dead letter came from: "http", or "eventhub" with the partition and the event's sequence number.</summary>
 public sealed record DeadLetterSource(string Kind, int? Index = null, string? Partition = null, long? SequenceNumber = null, DateTimeOffset? EnqueuedAt = null);

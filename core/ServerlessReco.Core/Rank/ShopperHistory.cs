@@ -1,4 +1,5 @@
 using ServerlessReco.Domain;
+using ServerlessReco.EventLog;
 
 namespace ServerlessReco.Rank;
 
@@ -26,8 +27,16 @@ public sealed class ShopperHistory
     /// <param name="events">Newest first.</param>
     /// <param name="modelRow">The shopper's row in the model, or -1: with a row, fold in only what the model has not seen.</param>
     /// <param name="now">The time strengths are decayed to, as training decays to its newest event.</param>
-    public static ShopperHistory From(IReadOnlyList<InteractionEvent> events, ServingModel model, int modelRow, DateTimeOffset now)
+    /// <param name="erasedAt">The shopper's latest erasure, or null: what it covers is left out, as training leaves it out.</param>
+    public static ShopperHistory From(IReadOnlyList<InteractionEvent> events, ServingModel model, int modelRow, DateTimeOffset now, DateTimeOffset? erasedAt = null)
     {
+        if (erasedAt is { } at)
+        {
+            events = [.. events.Where(e => !EventLogStore.Covers(at, e))];
+            // A model trained on events after the erasure read the log with the tombstone in force, so its row holds
+            // only later events; an older model's row is what was erased.
+            if (model.Manifest.TrainedUntil <= at) modelRow = -1;
+        }
         bool known = modelRow >= 0;
         var history = new ShopperHistory(modelRow);
         var strength = model.Training.Interactions;

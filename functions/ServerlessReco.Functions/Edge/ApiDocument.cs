@@ -13,6 +13,8 @@ public static class ApiDocument
     /// <summary>Where the OpenApi function serves it (function route "openapi.json" under the host's "api" prefix).</summary>
     public const string Route = "/api/openapi.json";
     public const string AuthLevelExtension = "x-auth-level";
+    /// <summary>On operations whose handler also asks for the shopper's token (README.md, "Access").</summary>
+    public const string ShopperTokenExtension = "x-shopper-token";
     private const AuthLevel DocumentAuthLevel = AuthLevel.Anonymous;
 
     public static IServiceCollection AddApiDocument(this IServiceCollection services) => services.AddOpenApi(o =>
@@ -21,7 +23,8 @@ public static class ApiDocument
         {
             document.Info.Title = "ServerlessReco";
             document.Info.Description = "Recommendations, similar and popular items, event and catalogue ingestion, erasure and translation. "
-                + "Operations marked x-auth-level: function need a function key (x-functions-key header or ?code=).";
+                + "Operations marked x-auth-level: function need a function key (x-functions-key header or ?code=). "
+                + "Operations marked x-shopper-token: true need the shopper's token that the storefront back end mints (Authorization: Bearer <token>).";
             DescribeItself(document);
             return Task.CompletedTask;
         });
@@ -32,6 +35,8 @@ public static class ApiDocument
                 throw new InvalidOperationException($"{context.Description.HttpMethod} /{context.Description.RelativePath} declares no auth level (WithAuthLevel).");
             operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
             operation.Extensions[AuthLevelExtension] = new JsonNodeExtension(JsonValue.Create(level.Name()));
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<ShopperTokenRequired>().Any())
+                operation.Extensions[ShopperTokenExtension] = new JsonNodeExtension(JsonValue.Create(true));
             DescribePathIds(operation, context.Description.RelativePath ?? "");
             if (context.Description.ActionDescriptor.EndpointMetadata.OfType<JsonBody>().LastOrDefault() is { } body)
             {
@@ -52,6 +57,12 @@ public static class ApiDocument
         builder.WithMetadata(new JsonBody(typeof(T)));
 
     private sealed record JsonBody(Type Type);
+
+    /// <summary>Declares that the handler checks a shopper token on this endpoint, for the document.</summary>
+    public static TBuilder RequiresShopperToken<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ShopperTokenRequired());
+
+    private sealed record ShopperTokenRequired;
 
     public static IEndpointConventionBuilder MapApiDocument(this IEndpointRouteBuilder app) =>
         app.MapOpenApi(Route).WithAuthLevel(DocumentAuthLevel);

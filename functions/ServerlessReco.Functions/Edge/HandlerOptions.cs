@@ -58,6 +58,8 @@ public sealed class HandlerOptionsValidator :
         Positive(failures, ServeOptions.CatalogFeedRetentionHoursKey, options.CatalogFeedRetentionHours);
         if (options.SimilarContentWeight is not (>= 0 and <= 1))
             failures.Add($"{ServeOptions.SimilarContentWeightKey} must be a number from 0 to 1, not '{Text(options.SimilarContentWeight)}'");
+        if (options.ShopperTokenSecret is { Length: > 0 and < ShopperTokens.MinSecretLength })
+            failures.Add($"{ShopperTokens.SecretVariable} must be at least {ShopperTokens.MinSecretLength} characters, not {options.ShopperTokenSecret.Length}");
         return Result(failures);
     }
 

@@ -1,3 +1,4 @@
+using ServerlessReco.Domain;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -14,7 +15,7 @@ namespace ServerlessReco.Functions.Serve;
 /// mixes two versions within one answer.
 /// </summary>
 public sealed class ModelWatcher(
-    DataStore store, ModelPrefetch prefetch, ServeOptions settings, IServer server, IHostApplicationLifetime lifetime, ILogger<ModelWatcher> logger) : BackgroundService
+    DataStore store, ModelPrefetch prefetch, ServeOptions settings, ShopperTokens tokens, IServer server, IHostApplicationLifetime lifetime, ILogger<ModelWatcher> logger) : BackgroundService
 {
     private volatile ServingModel? _current;
     private string? _refusedManifest;
@@ -112,7 +113,7 @@ public sealed class ModelWatcher(
     {
         Console.WriteLine("Try these requests:");
         foreach (var (user, market) in settings.DemoUsers)
-            Console.WriteLine($"  curl -s '{address}/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count=10'");
+            Console.WriteLine($"  curl -s -H 'Authorization: Bearer {tokens.Mint(user, DateTimeOffset.UtcNow.AddDays(1))}' '{address}/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count=10'");
         Console.WriteLine($"  curl -s '{address}/api/popular?market={settings.DemoUsers[0].Market}&count=10'");
     }
 }

@@ -6,9 +6,9 @@ namespace ServerlessReco.Functions.Serve;
 
 /// <summary>
 /// The serving edge of <see cref="RankingPipeline"/>: turns the raw shopper id into the pseudonym, reads their
-/// recent events, ranks, and localizes titles. Ranking itself is the pipeline `evaluate` measures.
+/// recent events, leaves out what an erasure covers, ranks, and localizes titles. Ranking itself is the pipeline `evaluate` measures.
 /// </summary>
-public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ServeOptions settings, ILogger<Recommender> logger)
+public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ErasedShoppers erasures, ServeOptions settings, ILogger<Recommender> logger)
 {
     /// <summary>The events table keeps more, but 200 recent events say all a session can say about intent.</summary>
     public const int MaxRecentEvents = 200;
@@ -24,8 +24,9 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         // The raw id never reaches storage or the model: both are keyed by the pseudonym.
         var user = pseudonymizer.Pseudonymize(userId);
         int row = model.UserIndex.TryGetValue(user, out int known) ? known : -1;
+        var erasedAt = await erasures.ErasedAtAsync(user, ct);
         var events = await ReadEventsAsync(user, ct);
-        var shopper = ShopperHistory.From(events, model, row, DateTimeOffset.UtcNow);
+        var shopper = ShopperHistory.From(events, model, row, DateTimeOffset.UtcNow, erasedAt);
         var ranked = _pipeline.Recommend(model, catalog, shopper, request);
         return new RecommendationsResponse(model.Version, ranked.Strategy, request.Market!, locale, Localized(ranked, locale));
     }

@@ -11,8 +11,10 @@ using ServerlessReco.Storage;
 namespace ServerlessReco.Functions.Serve;
 
 /// <summary>
-/// The read side of the API under /api (the Functions host's route prefix), anonymous: storefronts call it from
-/// browsers. Every error is Problem Details naming the parameter at fault in errors.
+/// The read side of the API under /api (the Functions host's route prefix), anonymous at the host: storefronts
+/// call it from browsers. Recommendations reveal a shopper's history, so the handler asks for that shopper's
+/// token (<see cref="ShopperTokens"/>); similar, popular and health are about items and the service only. Every
+/// error is Problem Details naming the parameter at fault in errors.
 /// </summary>
 public static class ServeEndpoints
 {
@@ -26,6 +28,9 @@ public static class ServeEndpoints
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ServeOptions>>().Value);
         services.AddSingleton<ModelWatcher>();
         services.AddSingleton<Recommender>();
+        services.AddSingleton(sp => ShopperTokens.ForSecret(sp.GetRequiredService<ServeOptions>().ShopperTokenSecret, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ErasedShoppers>();
+        services.AddHostedService(sp => sp.GetRequiredService<ErasedShoppers>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelWatcher>());
         services.AddHostedService<CatalogRefresher>();
         return services;
@@ -34,7 +39,7 @@ public static class ServeEndpoints
     public static RouteGroupBuilder MapServing(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Anonymous).WithTags("Serving");
-        api.MapGet("/recommendations/{userId}", Recommendations).ProducesProblems(400, 503);
+        api.MapGet("/recommendations/{userId}", Recommendations).RequiresShopperToken().ProducesProblems(400, 401, 403, 503);
         api.MapGet("/items/{itemId}/similar", Similar).ProducesProblems(400, 404, 503);
         api.MapGet("/popular", Popular).ProducesProblems(400, 503);
         api.MapGet("/health", Health);
@@ -43,10 +48,11 @@ public static class ServeEndpoints
 
     /// <summary>A shopper's recommendations: taste from the model and recent events, filtered and diversified.</summary>
     private static async Task<Results<Ok<RecommendationsResponse>, ProblemHttpResult>> Recommendations(
-        HttpRequest request, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count,
+        HttpRequest request, ShopperTokens tokens, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count,
         string? category, string? exclude, string? diversity, string? crossCategory, string? includePurchased)
     {
         if (!PathIds.TryRead(request, "userId", out var userId, out var problem)) return problem;
+        if (!Authorized(request, tokens, userId, out problem)) return problem;
         if (!Common(market, locale, count, out var m, out var loc, out int n, out problem)) return problem;
         if (!Fraction(diversity, "diversity", out float div, out problem)) return problem;
         if (!Flag(crossCategory, "crossCategory", out bool cross, out problem)) return problem;
@@ -110,6 +116,25 @@ public static class ServeEndpoints
             model?.Manifest.TrainedUntil,
             new HealthCounts(model?.Artifacts.UserCount ?? 0, model?.ItemCount ?? 0, catalog.Count),
             reachable, models.LastLoadError, catalog.LoadedAt));
+    }
+
+    /// <summary>401 (with a Bearer challenge) when the request brings no usable token, 403 when it is another shopper's.</summary>
+    private static bool Authorized(HttpRequest request, ShopperTokens tokens, string userId, [NotNullWhen(false)] out ProblemHttpResult? problem)
+    {
+        problem = tokens.Check(request.Headers.Authorization, userId) switch
+        {
+            ShopperTokenCheck.Valid => null,
+            ShopperTokenCheck.Missing => Problems.Status(StatusCodes.Status401Unauthorized, "Shopper token required",
+                "Recommendations for a shopper need the token the storefront back end mints for them: send Authorization: Bearer <token>."),
+            ShopperTokenCheck.Malformed => Problems.Status(StatusCodes.Status401Unauthorized, "Invalid shopper token",
+                "The Authorization header is not 'Bearer <expiry>.<mac>' as the storefront back end mints it."),
+            ShopperTokenCheck.Expired => Problems.Status(StatusCodes.Status401Unauthorized, "Shopper token expired",
+                "The token's expiry has passed: ask the storefront back end for a new one."),
+            _ => Problems.Status(StatusCodes.Status403Forbidden, "Not this shopper's token",
+                "The token was not minted for this user id (or not with this deployment's secret)."),
+        };
+        if (problem?.StatusCode == StatusCodes.Status401Unauthorized) request.HttpContext.Response.Headers.WWWAuthenticate = ShopperTokens.Scheme;
+        return problem is null;
     }
 
     private static bool Common(string? market, string? locale, string? count,

@@ -1,4 +1,5 @@
 using ServerlessReco.Catalog;
+using ServerlessReco.Domain;
 using ServerlessReco.Rank;
 
 namespace ServerlessReco.Functions.Serve;
@@ -6,7 +7,7 @@ namespace ServerlessReco.Functions.Serve;
 // Bound under the names deployments already use (app settings in Azure, environment variables locally;
 // README.md and infra/main.bicep) and checked at start by Edge/HandlerOptionsValidator.
 
-/// <summary>Serving: model and catalogue polling, repeat purchases, similar-item blending, demo output.</summary>
+/// <summary>Serving: model and catalogue polling, shopper tokens, repeat purchases, similar-item blending, demo output.</summary>
 public sealed class ServeOptions
 {
     public const string ModelPollSecondsKey = "RECO_MODEL_POLL_SECONDS";
@@ -43,6 +44,10 @@ public sealed class ServeOptions
     /// </summary>
     [ConfigurationKeyName(SimilarContentWeightKey)]
     public float SimilarContentWeight { get; set; } = RankingOptions.DefaultSimilarContentWeight;
+
+    /// <summary>The secret shopper tokens are minted with (<see cref="ShopperTokens"/>); unset means the development secret.</summary>
+    [ConfigurationKeyName(ShopperTokens.SecretVariable)]
+    public string? ShopperTokenSecret { get; set; }
 
     /// <summary>"demo" prints example requests for <see cref="DemoUserList"/> once the first model loads.</summary>
     [ConfigurationKeyName("RECO_DEMO_EXAMPLES")]

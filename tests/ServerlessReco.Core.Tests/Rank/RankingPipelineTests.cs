@@ -101,6 +101,36 @@ public class RankingPipelineTests
     }
 
     [Fact]
+    public void An_erasure_leaves_out_the_events_it_covers_and_the_row_of_a_model_trained_before_it()
+    {
+        var model = Model();
+        var erasedAt = DateTimeOffset.UnixEpoch.AddDays(1);
+        InteractionEvent Bought(string item, DateTimeOffset at) => new() { EventId = item, User = "u0", Item = item, Type = EventType.Purchase, Timestamp = at, Market = "DE" };
+        // Newest first: one purchase after the erasure, one at it (covered).
+        var shopper = ShopperHistory.From([Bought("b2", erasedAt.AddSeconds(1)), Bought("a1", erasedAt)], model, 0, erasedAt.AddHours(1), erasedAt);
+
+        var list = Pipeline.Recommend(model, Catalog(), shopper, new RecommendationRequest { Market = "DE", Count = 6, IncludePurchased = false });
+
+        // The model (trained until the epoch) predates the erasure: its row and its purchase a0 are gone, as is a1.
+        Assert.Equal(-1, shopper.ModelRow);
+        Assert.Equal(["b2"], shopper.Purchased);
+        Assert.Equal(Strategy.AlsRealtime, list.Strategy);
+        Assert.Contains("a0", Ids(list));
+        Assert.Contains("a1", Ids(list));
+        Assert.DoesNotContain(list.Items, i => i.Reason.ItemId is "a0" or "a1");
+    }
+
+    [Fact]
+    public void A_model_trained_after_an_erasure_keeps_the_shoppers_row()
+    {
+        var model = Model();
+        var shopper = ShopperHistory.From([], model, 0, DateTimeOffset.UnixEpoch, erasedAt: DateTimeOffset.UnixEpoch.AddTicks(-1));
+
+        Assert.Equal(0, shopper.ModelRow);
+        Assert.Equal(["a0"], shopper.Purchased);
+    }
+
+    [Fact]
     public void Cross_category_slots_bring_in_a_category_the_shopper_does_not_buy_from()
     {
         var model = Model();

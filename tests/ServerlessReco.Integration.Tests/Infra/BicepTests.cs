@@ -32,7 +32,7 @@ public class BicepTests
         Assert.Contains("Microsoft.CognitiveServices/accounts", types);
         Assert.Contains("Microsoft.Storage/storageAccounts/tableServices/tables", types);
         var text = arm.RootElement.GetRawText();
-        foreach (var setting in new[] { "RECO_STORAGE_CONNECTION_STRING", "RECO_PSEUDONYM_KEY", "EventHubConnection", "TRANSLATOR_KEY" })
+        foreach (var setting in new[] { "RECO_STORAGE_CONNECTION_STRING", "RECO_PSEUDONYM_KEY", "RECO_SHOPPER_TOKEN_SECRET", "EventHubConnection", "TRANSLATOR_KEY" })
             Assert.Contains(setting, text);
     }
 }
