@@ -43,7 +43,9 @@ public static class ItemValidator
         if (sourceLanguage is not null && !InputRules.IsWellFormedLanguageTag(sourceLanguage))
             errors.Add("sourceLanguage", "must be a well-formed BCP 47 language tag such as en or de-AT");
 
-        var markets = InputRules.MarketList(record, "markets", errors, required: true);
+        // An item sold nowhere can never be recommended: an empty list is a client that forgot to fill it in. A
+        // PATCH may still empty the list on purpose, to withdraw an item everywhere.
+        var markets = InputRules.MarketList(record, "markets", errors, required: true, allowEmpty: false);
         var inStock = Bool(record, "inStock", errors) ?? true;
         var prices = Prices(record, errors);
 
@@ -80,8 +82,12 @@ public static class ItemValidator
         if (add is not null && remove is not null && add.Intersect(remove).FirstOrDefault() is { } both)
             errors.Add("addMarkets", $"{both} is both added and removed");
         foreach (var property in record.EnumerateObject())
-            if (property.Name is not ("inStock" or "markets" or "addMarkets" or "removeMarkets"))
-                errors.Add(InputRules.HasControlCharacters(property.Name) || property.Name.Length > 40 ? "$" : property.Name, "cannot be changed here: only inStock, markets, addMarkets and removeMarkets (PUT /api/items replaces an item)");
+        {
+            if (!InputRules.TryGetName(property, out var name))
+                errors.Add("$", "has a property name that " + InputRules.NotUnicode);
+            else if (name is not ("inStock" or "markets" or "addMarkets" or "removeMarkets"))
+                errors.Add(InputRules.HasControlCharacters(name) || name.Length > 40 ? "$" : name, "cannot be changed here: only inStock, markets, addMarkets and removeMarkets (PUT /api/items replaces an item)");
+        }
         if (!errors.Any && inStock is null && markets is null && add is null && remove is null)
             errors.Add("$", "names nothing to change: send inStock, markets, addMarkets or removeMarkets");
         return errors.Any ? (null, errors.ToDictionary()) : (new ItemPatch(inStock, markets, add, remove), null);
@@ -106,10 +112,15 @@ public static class ItemValidator
         var prices = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var property in value.EnumerateObject())
         {
-            var market = InputRules.Market(property.Name);
+            if (!InputRules.TryGetName(property, out var name))
+            {
+                errors.Add("prices", "a key " + InputRules.NotUnicode);
+                continue;
+            }
+            var market = InputRules.Market(name);
             if (market is null)
             {
-                errors.Add("prices", (InputRules.HasControlCharacters(property.Name) || property.Name.Length > 8 ? "a key" : $"'{property.Name}'") + " is not a known market code");
+                errors.Add("prices", (InputRules.HasControlCharacters(name) || name.Length > 8 ? "a key" : $"'{name}'") + " is not a known market code");
                 continue;
             }
             if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetDecimal(out var price))

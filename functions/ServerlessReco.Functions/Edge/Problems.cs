@@ -18,10 +18,14 @@ public static class Problems
     public static ProblemHttpResult Invalid(string field, string detail) =>
         Invalid(new Dictionary<string, string[]> { [field] = [detail] }, $"Invalid {field}", detail);
 
-    public static ProblemHttpResult Invalid(IDictionary<string, string[]> errors, string title, string? detail = null) =>
+    /// <summary>A 4xx other than 400 that one field of the request is at fault for (415 names Content-Type).</summary>
+    public static ProblemHttpResult Invalid(int status, string field, string detail) =>
+        Invalid(new Dictionary<string, string[]> { [field] = [detail] }, $"Invalid {field}", detail, status);
+
+    public static ProblemHttpResult Invalid(IDictionary<string, string[]> errors, string title, string? detail = null, int status = StatusCodes.Status400BadRequest) =>
         TypedResults.Problem(new HttpValidationProblemDetails(errors)
         {
-            Status = StatusCodes.Status400BadRequest,
+            Status = status,
             Title = title,
             Detail = detail ?? string.Join(" ", errors.SelectMany(e => e.Value.Select(message => $"{e.Key}: {message}."))),
         });
