@@ -98,4 +98,126 @@ public class HostileInputTests(IngestHandler world) : IClassFixture<IngestHandle
         else
             Assert.Contains(await world.Store.EventLog.ReadDistinctAsync(), e => e.EventId == goodId);
     }
+
+    /// <summary>Event Hubs invocations whose envelope holds an escaped lone surrogate: the field named in the dead letter's reasons.</summary>
+    public static TheoryData<string, string, string> PoisonInvocations => new()
+    {
+        { "\"PartitionId\":\"3\"", "\"PartitionId\":\"\\ud800\"", "Metadata.TriggerPartitionContext.PartitionId" },
+        { "\"EnqueuedTimeUtcArray\":\"[", "\"EnqueuedTimeUtcArray\":\"[\\\"\\\\udc00\\\",", "Metadata.EnqueuedTimeUtcArray" },
+        { "\"SequenceNumberArray\":\"[", "\"SequenceNumberArray\":\"[\\\"\\\\udc00\\\",", "Metadata.SequenceNumberArray" },
+        { "\"Data\":{\"events\":", "\"Data\":\"\\ud800\",\"Unused\":{\"events\":", "Data" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PoisonInvocations))]
+    public async Task A_poison_event_hubs_invocation_is_dead_lettered_byte_for_byte_and_acknowledged(string find, string replace, string field)
+    {
+        var clean = EventHubTriggerTests.HostPayload([Event("eh-poison-" + Guid.NewGuid().ToString("N"))], [DateTimeOffset.UtcNow]);
+        Assert.Contains(find, clean);
+        var payload = clean.Replace(find, replace);
+        var response = await handler.Client.PostAsync("/IngestEvents", Json(payload));
+
+        // 200 is what stops the host's retry policy (maxRetryCount -1) from sending it again forever.
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {text}");
+        Assert.Equal(1, JsonDocument.Parse(text).RootElement.GetProperty("ReturnValue").GetProperty("rejected").GetInt32());
+        JsonElement? letter = null;
+        foreach (var path in await DeadLettersAsync(world.Store))
+        {
+            var candidate = JsonDocument.Parse((await world.Store.Blobs.GetAsync(Containers.DeadLetter, path))!.ToString()).RootElement;
+            if (candidate.GetProperty("raw").GetString() == payload) letter = candidate;
+        }
+        Assert.True(letter is not null, "no dead letter holds the invocation byte for byte");
+        Assert.True(letter.Value.GetProperty("reasons").TryGetProperty(field, out _), letter.Value.GetProperty("reasons").GetRawText());
+    }
+
+    [Fact]
+    public async Task One_event_id_for_two_users_in_a_batch_rejects_the_second_and_a_repeat_is_a_duplicate()
+    {
+        var id = "shared-" + Guid.NewGuid().ToString("N");
+        var first = Event(id, user: "ann");
+        var response = await handler.Client.PostAsync("/api/events", Json($"[{first}, {Event(id, user: "ben")}, {first}]"));
+        var report = await response.ReadJsonAsync();
+        Assert.Equal(["accepted", "rejected", "duplicate"], Statuses(report));
+        var errors = report.GetProperty("results")[1].GetProperty("errors");
+        Assert.Contains("index 0", errors.GetProperty("eventId")[0].GetString());
+        var stored = (await world.Store.EventLog.ReadDistinctAsync()).Where(e => e.EventId == id).ToList();
+        Assert.Equal(handler.Services.GetRequiredService<Domain.Pseudonymizer>().Pseudonymize("ann"), Assert.Single(stored).User);
+    }
+
+    [Theory]
+    [InlineData("/API/items/{0}")]
+    [InlineData("/api/items/{0}")]
+    [InlineData("http://reco.example/API/items/{0}")]
+    public async Task A_path_id_is_percent_decoded_once(string target)
+    {
+        var id = "%41" + Guid.NewGuid().ToString("N");
+        var put = await handler.Client.PutAsync("/api/items", Json($"[{Item(id)}]"));
+        Assert.Equal(1, (await put.ReadJsonAsync()).GetProperty("upserted").GetInt32());
+        // %2541 is the id's "%41" encoded once; decoded twice it would be "A".
+        var host = target.StartsWith("http://", StringComparison.Ordinal) ? new Uri(target).Authority : "reco";
+        var (status, _, body) = await RawAsync($"GET {string.Format(target, Uri.EscapeDataString(id))} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        Assert.True(status == 200, $"{status} {body}");
+        Assert.Equal(id, JsonDocument.Parse(body).RootElement.GetProperty("id").GetString());
+    }
+
+    /// <summary>Refusals Kestrel makes before any endpoint runs: the request line, exactly as sent.</summary>
+    public static TheoryData<string, int> FrameworkRefusals => new()
+    {
+        { "GET /api/items/%00 HTTP/1.1", 400 },
+        { "GET /api/items/a%00b HTTP/1.1", 400 },
+        { $"GET /api/popular?market=DE&pad={new string('x', 9000)} HTTP/1.1", 414 },
+        { "GET /api/nothing-here HTTP/1.1", 404 },
+        { "PUT /api/popular HTTP/1.1", 405 },
+    };
+
+    [Theory]
+    [MemberData(nameof(FrameworkRefusals))]
+    public async Task A_framework_refusal_is_problem_details_too(string requestLine, int expected)
+    {
+        var (status, headers, body) = await RawAsync($"{requestLine}\r\nHost: reco\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        Assert.True(status == expected, $"{status} {headers} {body}");
+        Assert.Contains("Content-Type: application/problem+json", headers, StringComparison.OrdinalIgnoreCase);
+        var problem = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(expected, problem.GetProperty("status").GetInt32());
+        foreach (var field in new[] { "type", "title", "detail" })
+            Assert.True(problem.TryGetProperty(field, out var value) && value.GetString() is { Length: > 0 }, $"{field} missing: {body}");
+    }
+
+    [Fact]
+    public async Task A_translate_body_over_the_limit_is_413_problem_details()
+    {
+        var big = """{"texts": [""" + string.Join(",", Enumerable.Repeat("\"" + new string('a', 5000) + "\"", 1000)) + """], "to": ["de"]}""";
+        var response = await handler.Client.PostAsync("/api/translate", Json(big));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        await ProblemShape.AssertAsync(handler, response, 413);
+    }
+
+    /// <summary>One request over a raw socket (the client library would normalise the target): status, header block, body.</summary>
+    private async Task<(int Status, string Headers, string Body)> RawAsync(string request)
+    {
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(handler.Address.Host, handler.Address.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var received = new MemoryStream();
+        var buffer = new byte[16384];
+        try
+        {
+            while (await stream.ReadAsync(buffer, timeout.Token) is var read and > 0) received.Write(buffer, 0, read);
+        }
+        catch (IOException)
+        {
+            // Kestrel may reset the connection after answering a refused request; what arrived is the answer.
+        }
+        var answer = Encoding.UTF8.GetString(received.ToArray());
+        var split = answer.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        Assert.True(split > 0, $"no HTTP answer: '{answer}'");
+        var headers = answer[..split];
+        var body = answer[(split + 4)..];
+        if (headers.Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase))
+            body = string.Concat(Regex.Split(body, "\r\n").Where((_, i) => i % 2 == 1));
+        return (int.Parse(headers.Split(' ')[1]), headers, body);
+    }
 }
