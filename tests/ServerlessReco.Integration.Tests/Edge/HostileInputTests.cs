@@ -161,12 +161,15 @@ public class HostileInputTests(IngestHandler world) : IClassFixture<IngestHandle
         Assert.Equal(id, JsonDocument.Parse(body).RootElement.GetProperty("id").GetString());
     }
 
-    /// <summary>Refusals Kestrel makes before any endpoint runs: the request line, exactly as sent.</summary>
+    /// <summary>
+    /// Refusals outside any endpoint: the request line, exactly as sent. Not here: what Kestrel refuses while
+    /// parsing (a NUL in the decoded path, a request line over 64 KiB, headers too slow), which it answers itself
+    /// without a body and with no hook to change that (SERVING.md).
+    /// </summary>
     public static TheoryData<string, int> FrameworkRefusals => new()
     {
-        { "GET /api/items/%00 HTTP/1.1", 400 },
-        { "GET /api/items/a%00b HTTP/1.1", 400 },
         { $"GET /api/popular?market=DE&pad={new string('x', 9000)} HTTP/1.1", 414 },
+        { $"GET /api/items/{new string('x', 20_000)} HTTP/1.1", 414 },
         { "GET /api/nothing-here HTTP/1.1", 404 },
         { "PUT /api/popular HTTP/1.1", 405 },
     };
