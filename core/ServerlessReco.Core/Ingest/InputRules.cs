@@ -98,6 +98,22 @@ public static partial class InputRules
         }
     }
 
+    /// <summary>
+    /// True when every property name of <paramref name="record"/> can be read; otherwise adds the reason under "$".
+    /// Checked before any field is looked up: a lookup compares names, and a name escaping a lone surrogate makes
+    /// it throw, so such a record is refused as a whole (its field cannot even be named).
+    /// </summary>
+    public static bool HasReadableNames(JsonElement record, FieldErrors errors)
+    {
+        foreach (var property in record.EnumerateObject())
+        {
+            if (TryGetName(property, out _)) continue;
+            errors.Add("$", "has a property name that " + NotUnicode);
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>An id: a non-empty string of at most <see cref="MaxIdLength"/> characters without control characters.</summary>
     public static string? Id(JsonElement record, string field, FieldErrors errors, bool required = true) =>
         String(record, field, errors, required, MaxIdLength);

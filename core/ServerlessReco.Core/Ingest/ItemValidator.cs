@@ -32,6 +32,7 @@ public static class ItemValidator
             errors.Add("$", "must be a JSON object");
             return new ItemValidation(null, null, errors.ToDictionary());
         }
+        if (!InputRules.HasReadableNames(record, errors)) return new ItemValidation(null, null, errors.ToDictionary());
 
         var id = InputRules.Id(record, "id", errors);
         var category = InputRules.String(record, "category", errors, required: false, MaxCategoryLength);
@@ -73,6 +74,7 @@ public static class ItemValidator
             errors.Add("$", "must be a JSON object");
             return (null, errors.ToDictionary());
         }
+        if (!InputRules.HasReadableNames(record, errors)) return (null, errors.ToDictionary());
         var inStock = Bool(record, "inStock", errors);
         var markets = InputRules.MarketList(record, "markets", errors, required: false);
         var add = InputRules.MarketList(record, "addMarkets", errors, required: false);
@@ -82,12 +84,8 @@ public static class ItemValidator
         if (add is not null && remove is not null && add.Intersect(remove).FirstOrDefault() is { } both)
             errors.Add("addMarkets", $"{both} is both added and removed");
         foreach (var property in record.EnumerateObject())
-        {
-            if (!InputRules.TryGetName(property, out var name))
-                errors.Add("$", "has a property name that " + InputRules.NotUnicode);
-            else if (name is not ("inStock" or "markets" or "addMarkets" or "removeMarkets"))
-                errors.Add(InputRules.HasControlCharacters(name) || name.Length > 40 ? "$" : name, "cannot be changed here: only inStock, markets, addMarkets and removeMarkets (PUT /api/items replaces an item)");
-        }
+            if (property.Name is not ("inStock" or "markets" or "addMarkets" or "removeMarkets"))
+                errors.Add(InputRules.HasControlCharacters(property.Name) || property.Name.Length > 40 ? "$" : property.Name, "cannot be changed here: only inStock, markets, addMarkets and removeMarkets (PUT /api/items replaces an item)");
         if (!errors.Any && inStock is null && markets is null && add is null && remove is null)
             errors.Add("$", "names nothing to change: send inStock, markets, addMarkets or removeMarkets");
         return errors.Any ? (null, errors.ToDictionary()) : (new ItemPatch(inStock, markets, add, remove), null);

@@ -79,6 +79,10 @@ public class HostileInputTests(IngestHandler world) : IClassFixture<IngestHandle
         { "/api/items", "ok-none", Item("bad-none").Replace("""["GB"]""", "[]"), "markets" },
         { "/api/events", "ok-event", Event("bad-event", user: "\\ud800"), "userId" },
         { "/api/events", "ok-locale", Event("bad-locale", extra: """, "locale": "\udc00" """), "locale" },
+        // A key that cannot be read makes every lookup in its object throw: the record is refused as a whole.
+        { "/api/events", "ok-key-last", Event("bad-key-last", extra: """, "\ud800": 1"""), "$" },
+        { "/api/events", "ok-key-first", Event("bad-key-first").Replace("""{"eventId""", """{"\udc00": 1, "eventId"""), "$" },
+        { "/api/items", "ok-key", Item("bad-key", """, "\ud800": 1"""), "$" },
     };
 
     [Theory]
