@@ -157,7 +157,7 @@ public static partial class InputRules
             }
             else
             {
-                errors.Add(field, $"{Describe(code)} is not a known market code");
+                errors.Add(field, code.ValueKind == JsonValueKind.String && !TryGetText(code, out _) ? "holds a string that " + NotUnicode : $"{Describe(code)} is not a known market code");
                 ok = false;
             }
         }

@@ -56,7 +56,7 @@ public static class TranslationEndpoints
             // The serializer reports where it stopped (an escaped lone surrogate in "to" fails at $.to[1]): the
             // member it was reading is the field at fault, the body itself when it stopped at the top.
             var field = e.Path is ['$', '.', .. var rest] ? rest.Split('.', '[')[0] : "$";
-            return Problems.Invalid(field, $"The body is not valid JSON at {e.Path ?? "$"}: {e.Message} Expected {{\"texts\": [\"...\"], \"to\": [\"de\", \"fr\"], \"from\": \"en\"}}.");
+            return Problems.Invalid(field, $"The body cannot be read at {e.Path ?? "$"} (not JSON, a wrong type, or text escaping a lone surrogate): {e.Message} Expected {{\"texts\": [\"...\"], \"to\": [\"de\", \"fr\"], \"from\": \"en\"}}.");
         }
         if (Validate(body) is { } errors)
             return Problems.Invalid(errors, "The translation request is not valid");
