@@ -192,6 +192,16 @@ public class HostileInputTests(IngestHandler world) : IClassFixture<IngestHandle
     }
 
     [Fact]
+    public async Task A_body_that_stops_arriving_is_408_problem_details()
+    {
+        // 1 of 1,000 promised bytes: Kestrel's minimum body data rate (240 bytes/s after a 5 s grace) fails the read.
+        var (status, headers, body) = await RawAsync("POST /api/events HTTP/1.1\r\nHost: reco\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[");
+        Assert.True(status == 408, $"{status} {headers} {body}");
+        Assert.Contains("Content-Type: application/problem+json", headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(408, JsonDocument.Parse(body).RootElement.GetProperty("status").GetInt32());
+    }
+
+    [Fact]
     public async Task A_translate_body_over_the_limit_is_413_problem_details()
     {
         var big = """{"texts": [""" + string.Join(",", Enumerable.Repeat("\"" + new string('a', 5000) + "\"", 1000)) + """], "to": ["de"]}""";
