@@ -174,7 +174,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'RECO_PSEUDONYM_KEY', value: pseudonymKey }
         { name: 'RECO_SHOPPER_TOKEN_SECRET', value: shopperTokenSecret }
         { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
-        { name: 'EventHubConnection', value: listenRule.listKeys().primaryConnectionString }
+        { name: 'EVENTHUB_CONNECTION', value: listenRule.listKeys().primaryConnectionString }
         { name: 'EVENTHUB_NAME', value: eventHub.name }
         { name: 'EVENTHUB_CONSUMER_GROUP', value: consumerGroup.name }
         { name: 'TRANSLATOR_ENDPOINT', value: translator.properties.endpoint }

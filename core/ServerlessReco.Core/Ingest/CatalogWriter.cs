@@ -8,14 +8,14 @@ namespace ServerlessReco.Ingest;
 public sealed class CatalogWriter(IItemCatalog catalog, TimeProvider time)
 {
     /// <summary>
-    /// Validates each element and upserts the valid ones; returns the report and the items written. An upsert
-    /// replaces the item, translations included: TranslateCatalog refills them from its cache keyed by the text.
+    /// Validates each element: the report as it stands once the valid items are written, and those items. Apart
+    /// from <see cref="UpsertAsync"/>, so that a fault in the input can never pass for a storage failure.
     /// </summary>
-    public async Task<(ItemUpsertReport Report, List<CatalogItem> Written)> UpsertAsync(IReadOnlyList<JsonElement> records, CancellationToken ct = default)
+    public (ItemUpsertReport Report, List<CatalogItem> Valid) Validate(IReadOnlyList<JsonElement> records)
     {
         var now = time.GetUtcNow();
         var results = new ItemResult[records.Count];
-        var written = new List<CatalogItem>();
+        var valid = new List<CatalogItem>();
         var firstIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < records.Count; i++)
         {
@@ -32,11 +32,19 @@ public sealed class CatalogWriter(IItemCatalog catalog, TimeProvider time)
             else
             {
                 results[i] = new ItemResult(i, item.Id, ItemStatus.Upserted);
-                written.Add(item);
+                valid.Add(item);
             }
         }
-        if (written.Count > 0) await catalog.UpsertAsync(written, ct).ConfigureAwait(false);
-        return (new ItemUpsertReport(written.Count, records.Count - written.Count, results), written);
+        return (new ItemUpsertReport(valid.Count, records.Count - valid.Count, results), valid);
+    }
+
+    /// <summary>
+    /// Upserts items <see cref="Validate"/> returned. An upsert replaces the item, translations included:
+    /// TranslateCatalog refills them from its cache keyed by the text.
+    /// </summary>
+    public async Task UpsertAsync(IReadOnlyList<CatalogItem> items, CancellationToken ct = default)
+    {
+        if (items.Count > 0) await catalog.UpsertAsync(items, ct).ConfigureAwait(false);
     }
 
     /// <summary>The item after the change, or null when there is no such item.</summary>

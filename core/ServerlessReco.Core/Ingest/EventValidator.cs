@@ -51,6 +51,7 @@ public sealed partial class EventValidator(EventValidationOptions options, Pseud
             errors.Add("$", "must be a JSON object");
             return new EventValidation(null, null, errors.ToDictionary());
         }
+        if (!InputRules.HasReadableNames(record, errors)) return new EventValidation(null, null, errors.ToDictionary());
 
         var eventId = InputRules.Id(record, "eventId", errors);
         var userId = InputRules.Id(record, "userId", errors);

@@ -63,26 +63,36 @@ public sealed class IngestPipeline : IAsyncDisposable
         var results = new EventResult[batch.Count];
         var accepted = new List<(int Index, InteractionEvent Event)>(batch.Count);
         var letters = new List<DeadLetter>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new Dictionary<string, (int Index, InteractionEvent Event)>(StringComparer.Ordinal);
         long acceptedBytes = 0;
 
         for (int i = 0; i < batch.Count; i++)
         {
             var incoming = batch[i];
             var check = _validator.Validate(incoming.Raw, now, incoming.EnqueuedAt);
-            if (check.Event is not { } e)
+            var errors = check.Errors;
+            if (check.Event is { } e && seen.TryGetValue(e.EventId, out var earlier))
             {
-                results[i] = new EventResult(i, check.EventId, EventStatus.Rejected, check.Errors);
-                var origin = new DeadLetterSource(source, i, partition, incoming.SequenceNumber, incoming.EnqueuedAt);
-                letters.Add(DeadLetterStore.Create(now, origin, check.Errors!, incoming.Raw.Span));
+                // A resend of the same event is a duplicate. The same id for another event (another user, time,
+                // item...) is refused: storing both would give serving two events where training, which counts each
+                // id once, keeps one; keeping either silently would lose the other without a word to the sender.
+                if (e with { EnqueuedAt = null } == earlier.Event with { EnqueuedAt = null })
+                {
+                    results[i] = new EventResult(i, e.EventId, EventStatus.Duplicate);
+                    continue;
+                }
+                errors = new() { ["eventId"] = [$"names another event earlier in this request (index {earlier.Index}): an event id must name one event"] };
             }
-            else if (!seen.Add(e.EventId))
+            if (errors is not null || check.Event is not { } valid)
             {
-                results[i] = new EventResult(i, e.EventId, EventStatus.Duplicate);
+                results[i] = new EventResult(i, check.EventId, EventStatus.Rejected, errors);
+                var origin = new DeadLetterSource(source, i, partition, incoming.SequenceNumber, incoming.EnqueuedAt);
+                letters.Add(DeadLetterStore.Create(now, origin, errors!, incoming.Raw.Span));
             }
             else
             {
-                accepted.Add((i, e));
+                seen[valid.EventId] = (i, valid);
+                accepted.Add((i, valid));
                 acceptedBytes += incoming.Raw.Length;
             }
         }

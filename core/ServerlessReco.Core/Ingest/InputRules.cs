@@ -24,11 +24,15 @@ public static partial class InputRules
         return false;
     }
 
-    /// <summary>Well-formed per RFC 5646's ABNF (language-script-region-variants-extensions-privateuse); not checked against the registry.</summary>
+    /// <summary>
+    /// Well-formed per RFC 5646's ABNF (language-script-region-variants-extensions-privateuse), not checked against
+    /// the registry, except that the language must be an ISO 639 code of 2 or 3 letters: the ABNF's 4-8 letter
+    /// languages are reserved or unassigned, and in practice they are language names ("english") sent by mistake.
+    /// </summary>
     public static bool IsWellFormedLanguageTag(string tag) => tag.Length <= 64 && LanguageTag().IsMatch(tag);
 
     [GeneratedRegex(
-        "^(?:(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?" +
+        "^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?" +
         "(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*(?:-[0-9A-WYZa-wyz](?:-[A-Za-z0-9]{2,8})+)*(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?" +
         "|[Xx](?:-[A-Za-z0-9]{1,8})+)\\z",
         RegexOptions.CultureInvariant)]
@@ -47,15 +51,9 @@ public static partial class InputRules
             errors.Add(field, "must be a string");
             return null;
         }
-        string text;
-        try
+        if (!TryGetText(value, out var text))
         {
-            text = value.GetString()!;
-        }
-        catch (InvalidOperationException)
-        {
-            // An escaped lone surrogate (\ud800) cannot become text.
-            errors.Add(field, "is not valid Unicode text");
+            errors.Add(field, NotUnicode);
             return null;
         }
         bool ok = true;
@@ -63,6 +61,57 @@ public static partial class InputRules
         if (text.Length > maxLength) { errors.Add(field, $"must be at most {maxLength} characters"); ok = false; }
         if (allowLineBreaks ? HasControlCharactersExceptLineBreaks(text) : HasControlCharacters(text)) { errors.Add(field, "must not contain control characters"); ok = false; }
         return ok ? text : null;
+    }
+
+    public const string NotUnicode = "is not valid Unicode text (it escapes a lone surrogate)";
+
+    /// <summary>
+    /// A string value's text; false for an escaped lone surrogate (\ud800), which JSON allows but UTF-16 text
+    /// cannot hold: reading it throws, so every string of untrusted input is read through here.
+    /// </summary>
+    public static bool TryGetText(JsonElement value, out string text)
+    {
+        try
+        {
+            text = value.GetString() ?? "";
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = "";
+            return false;
+        }
+    }
+
+    /// <summary>A property name, as <see cref="TryGetText"/> reads a value.</summary>
+    public static bool TryGetName(JsonProperty property, out string name)
+    {
+        try
+        {
+            name = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            name = "";
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// True when every property name of <paramref name="record"/> can be read; otherwise adds the reason under "$".
+    /// Checked before any field is looked up: a lookup compares names, and a name escaping a lone surrogate makes
+    /// it throw, so such a record is refused as a whole (its field cannot even be named).
+    /// </summary>
+    public static bool HasReadableNames(JsonElement record, FieldErrors errors)
+    {
+        foreach (var property in record.EnumerateObject())
+        {
+            if (TryGetName(property, out _)) continue;
+            errors.Add("$", "has a property name that " + NotUnicode);
+            return false;
+        }
+        return true;
     }
 
     /// <summary>An id: a non-empty string of at most <see cref="MaxIdLength"/> characters without control characters.</summary>
@@ -89,8 +138,8 @@ public static partial class InputRules
         return number;
     }
 
-    /// <summary>A list of known market codes, upper-cased and distinct; null when absent (error if required) or invalid.</summary>
-    public static string[]? MarketList(JsonElement record, string field, FieldErrors errors, bool required)
+    /// <summary>A list of known market codes, upper-cased and distinct; null when absent (error if required), empty unless allowed, or invalid.</summary>
+    public static string[]? MarketList(JsonElement record, string field, FieldErrors errors, bool required, bool allowEmpty = true)
     {
         if (!record.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -102,16 +151,17 @@ public static partial class InputRules
         bool ok = true;
         foreach (var code in value.EnumerateArray())
         {
-            if (code.ValueKind == JsonValueKind.String && Market(code.GetString()) is { } known)
+            if (code.ValueKind == JsonValueKind.String && TryGetText(code, out var text) && Market(text) is { } known)
             {
                 if (!codes.Contains(known)) codes.Add(known);
             }
             else
             {
-                errors.Add(field, $"{Describe(code)} is not a known market code");
+                errors.Add(field, code.ValueKind == JsonValueKind.String && !TryGetText(code, out _) ? "holds a string that " + NotUnicode : $"{Describe(code)} is not a known market code");
                 ok = false;
             }
         }
+        if (ok && codes.Count == 0 && !allowEmpty) { errors.Add(field, "must name at least one market"); ok = false; }
         return ok ? codes.ToArray() : null;
     }
 
@@ -123,14 +173,9 @@ public static partial class InputRules
     public static string Describe(JsonElement value)
     {
         string text;
-        try
-        {
-            text = value.ValueKind == JsonValueKind.String ? "'" + value.GetString() + "'" : value.GetRawText();
-        }
-        catch (InvalidOperationException)
-        {
-            return "a string";
-        }
+        if (value.ValueKind != JsonValueKind.String) text = value.GetRawText();
+        else if (TryGetText(value, out var s)) text = "'" + s + "'";
+        else return "a string";
         if (HasControlCharacters(text) || text.Length > 40) return value.ValueKind == JsonValueKind.String ? "a string" : "a " + value.ValueKind.ToString().ToLowerInvariant();
         return text;
     }

@@ -32,6 +32,7 @@ public static class ItemValidator
             errors.Add("$", "must be a JSON object");
             return new ItemValidation(null, null, errors.ToDictionary());
         }
+        if (!InputRules.HasReadableNames(record, errors)) return new ItemValidation(null, null, errors.ToDictionary());
 
         var id = InputRules.Id(record, "id", errors);
         var category = InputRules.String(record, "category", errors, required: false, MaxCategoryLength);
@@ -43,7 +44,9 @@ public static class ItemValidator
         if (sourceLanguage is not null && !InputRules.IsWellFormedLanguageTag(sourceLanguage))
             errors.Add("sourceLanguage", "must be a well-formed BCP 47 language tag such as en or de-AT");
 
-        var markets = InputRules.MarketList(record, "markets", errors, required: true);
+        // An item sold nowhere can never be recommended: an empty list is a client that forgot to fill it in. A
+        // PATCH may still empty the list on purpose, to withdraw an item everywhere.
+        var markets = InputRules.MarketList(record, "markets", errors, required: true, allowEmpty: false);
         var inStock = Bool(record, "inStock", errors) ?? true;
         var prices = Prices(record, errors);
 
@@ -71,6 +74,7 @@ public static class ItemValidator
             errors.Add("$", "must be a JSON object");
             return (null, errors.ToDictionary());
         }
+        if (!InputRules.HasReadableNames(record, errors)) return (null, errors.ToDictionary());
         var inStock = Bool(record, "inStock", errors);
         var markets = InputRules.MarketList(record, "markets", errors, required: false);
         var add = InputRules.MarketList(record, "addMarkets", errors, required: false);
@@ -106,10 +110,15 @@ public static class ItemValidator
         var prices = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var property in value.EnumerateObject())
         {
-            var market = InputRules.Market(property.Name);
+            if (!InputRules.TryGetName(property, out var name))
+            {
+                errors.Add("prices", "a key " + InputRules.NotUnicode);
+                continue;
+            }
+            var market = InputRules.Market(name);
             if (market is null)
             {
-                errors.Add("prices", (InputRules.HasControlCharacters(property.Name) || property.Name.Length > 8 ? "a key" : $"'{property.Name}'") + " is not a known market code");
+                errors.Add("prices", (InputRules.HasControlCharacters(name) || name.Length > 8 ? "a key" : $"'{name}'") + " is not a known market code");
                 continue;
             }
             if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetDecimal(out var price))

@@ -50,11 +50,23 @@ public static class ApiDocument
     });
 
     /// <summary>
-    /// Documents a JSON body that the handler reads itself. Accepts&lt;T&gt; would document it too, but also make
-    /// routing refuse (415) a request without a JSON content type, which the API has always taken.
+    /// Documents a JSON body that the handler reads itself, and refuses (415) any request whose Content-Type is
+    /// not JSON in UTF-8, a missing one included. Forms and text/plain are what a browser may post cross-site
+    /// without a CORS preflight; taking only JSON makes every cross-site write ask first. Not Accepts&lt;T&gt;:
+    /// routing's 415 would come without a word on what to send.
     /// </summary>
-    public static RouteHandlerBuilder DescribesJsonBody<T>(this RouteHandlerBuilder builder) =>
-        builder.WithMetadata(new JsonBody(typeof(T)));
+    public static RouteHandlerBuilder AcceptsJsonBody<T>(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(new JsonBody(typeof(T))).AddEndpointFilter(static (context, next) =>
+            IsJson(context.HttpContext.Request.ContentType) ? next(context) : ValueTask.FromResult<object?>(Problems.Invalid(
+                StatusCodes.Status415UnsupportedMediaType, "Content-Type",
+                $"The body must be sent as application/json (UTF-8), not {(string.IsNullOrEmpty(context.HttpContext.Request.ContentType) ? "without a Content-Type" : "as " + Truncate(context.HttpContext.Request.ContentType))}.")));
+
+    private static bool IsJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (media.Charset.Length == 0 || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+
+    private static string Truncate(string text) => text.Length > 60 ? text[..60] + "..." : text;
 
     private sealed record JsonBody(Type Type);
 

@@ -24,8 +24,7 @@ public static class PathIds
             if (pattern.PathSegments[i].Parts is [RoutePatternParameterPart part] && part.Name == parameter) (at, catchAll) = (i, part.IsCatchAll);
         if (at < 0) throw new InvalidOperationException($"Route {pattern.RawText} has no segment {{{parameter}}}.");
 
-        var target = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget is ['/', ..] raw ? raw : request.Path.Value ?? "";
-        if (target.IndexOf('?') is var query and >= 0) target = target[..query];
+        var target = RawPath(request);
         var segments = target.TrimStart('/').Split('/');
         var encoded = at >= segments.Length ? "" : catchAll ? string.Join('/', segments[at..]) : segments[at];
         id = Uri.UnescapeDataString(encoded);
@@ -36,5 +35,20 @@ public static class PathIds
         }
         problem = Problems.Invalid(parameter, $"{parameter} {rule}.");
         return false;
+    }
+
+    /// <summary>
+    /// The path of the raw target, still percent-encoded. A proxy may send the absolute form
+    /// ("GET http://host/api/... HTTP/1.1"), whose path starts after the authority; request.Path is no fallback,
+    /// being decoded already (decoding it again turned "%2541" into "A").
+    /// </summary>
+    private static string RawPath(HttpRequest request)
+    {
+        var target = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget ?? "";
+        if (target.IndexOf("://", StringComparison.Ordinal) is var scheme and > 0 && target[..scheme].All(char.IsAsciiLetter))
+            target = target.IndexOf('/', scheme + 3) is var path and >= 0 ? target[path..] : "/";
+        if (target is not ['/', ..])
+            throw new InvalidOperationException($"Kestrel routed a request whose target '{target}' has no path.");
+        return target.IndexOfAny(['?', '#']) is var end and >= 0 ? target[..end] : target;
     }
 }

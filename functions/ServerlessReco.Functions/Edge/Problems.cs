@@ -18,10 +18,14 @@ public static class Problems
     public static ProblemHttpResult Invalid(string field, string detail) =>
         Invalid(new Dictionary<string, string[]> { [field] = [detail] }, $"Invalid {field}", detail);
 
-    public static ProblemHttpResult Invalid(IDictionary<string, string[]> errors, string title, string? detail = null) =>
+    /// <summary>A 4xx other than 400 that one field of the request is at fault for (415 names Content-Type).</summary>
+    public static ProblemHttpResult Invalid(int status, string field, string detail) =>
+        Invalid(new Dictionary<string, string[]> { [field] = [detail] }, $"Invalid {field}", detail, status);
+
+    public static ProblemHttpResult Invalid(IDictionary<string, string[]> errors, string title, string? detail = null, int status = StatusCodes.Status400BadRequest) =>
         TypedResults.Problem(new HttpValidationProblemDetails(errors)
         {
-            Status = StatusCodes.Status400BadRequest,
+            Status = status,
             Title = title,
             Detail = detail ?? string.Join(" ", errors.SelectMany(e => e.Value.Select(message => $"{e.Key}: {message}."))),
         });
@@ -39,12 +43,22 @@ public static class Problems
     public static ProblemHttpResult Status(int status, string title, string detail) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail);
 
+    /// <summary>The longest request target answered: ids are at most 256 characters, so a longer target is a mistake or abuse.</summary>
+    public const int MaxTargetLength = 8 * 1024;
+
+    /// <summary>
+    /// Kestrel's own limit on the request line, above <see cref="MaxTargetLength"/> so that a long target reaches
+    /// the app and gets a Problem Details 414; Kestrel answers what exceeds this itself, without a body.
+    /// </summary>
+    private const int KestrelRequestLineLimit = 64 * 1024;
+
     /// <summary>
     /// Registers the writer every problem goes through, including the framework's, which come without a detail
     /// (unknown route, method not allowed) or with the exception's (a binding failure).
     /// </summary>
     public static IServiceCollection AddProblems(this IServiceCollection services)
     {
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestLineSize = KestrelRequestLineLimit);
         // Binding failures throw, so the exception handler writes them with the framework's message naming the
         // parameter, instead of an empty 400.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -60,6 +74,10 @@ public static class Problems
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.Use(static (context, next) =>
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is { Length: > MaxTargetLength } target
+                ? Status(StatusCodes.Status414UriTooLong, "URI too long", $"The request target has {target.Length:N0} characters; at most {MaxTargetLength:N0} are answered.").ExecuteAsync(context)
+                : next(context));
         return app;
     }
 

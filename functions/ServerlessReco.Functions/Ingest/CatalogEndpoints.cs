@@ -39,11 +39,11 @@ public static class CatalogEndpoints
         {
             if (document.RootElement.ValueKind != JsonValueKind.Array) return Problems.BadRequest("The body must be a JSON array of items.");
             if (document.RootElement.GetArrayLength() > MaxItemsPerRequest) return Problems.TooLarge($"{MaxItemsPerRequest:N0} items and 16 MiB");
-            var records = document.RootElement.EnumerateArray().ToList();
+            var (report, valid) = writer.Validate(document.RootElement.EnumerateArray().ToList());
             return await storage.RunAsync<Ok<ItemUpsertReport>>("Upserting the items", async ct =>
             {
-                var (report, written) = await writer.UpsertAsync(records, ct);
-                cache.Apply(written);
+                await writer.UpsertAsync(valid, ct);
+                cache.Apply(valid);
                 return TypedResults.Ok(report);
             }, aborted);
         }

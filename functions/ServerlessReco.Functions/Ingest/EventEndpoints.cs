@@ -85,12 +85,13 @@ public static class EventEndpoints
         {
             batch = EventHubBatch.Parse(body);
         }
-        catch (FormatException e)
+        catch (InvocationFormatException e)
         {
-            // Acknowledging it is right only once it is kept: the whole payload goes to the dead letters.
+            // A failed invocation would be retried forever (maxRetryCount -1) and hold up its partition: the whole
+            // payload goes to the dead letters, and is acknowledged only once it is kept there.
             return await storage.RunAsync<JsonHttpResult<InvocationResult>>("Dead-lettering an unreadable invocation", async ct =>
             {
-                var letter = DeadLetterStore.Create(time.GetUtcNow(), new DeadLetterSource("eventhub"), new() { ["$"] = [e.Message] }, body.Span);
+                var letter = DeadLetterStore.Create(time.GetUtcNow(), new DeadLetterSource("eventhub"), new() { [e.Field] = [e.Message] }, body.Span);
                 var paths = await new DeadLetterStore(store.Blobs).WriteAsync([letter], ct);
                 logger.LogWarning("Unreadable IngestEvents invocation dead-lettered to {Path}: {Reason}", paths[0], e.Message);
                 return TypedResults.Json(new InvocationResult([], [$"Unreadable invocation dead-lettered to deadletter/{paths[0]}: {e.Message}"], new IngestCounts(0, 0, 1)),

@@ -16,7 +16,7 @@ public sealed record EventHubBatch(List<IncomingEvent> Events, string? Partition
     /// <summary>The binding name in IngestEvents/function.json.</summary>
     public const string BindingName = "events";
 
-    /// <exception cref="FormatException">The payload is not an invocation request holding events.</exception>
+    /// <exception cref="InvocationFormatException">The payload is not an invocation request holding events.</exception>
     public static EventHubBatch Parse(ReadOnlyMemory<byte> body)
     {
         var documents = new List<JsonDocument>();
@@ -30,36 +30,37 @@ public sealed record EventHubBatch(List<IncomingEvent> Events, string? Partition
             }
             catch (JsonException e)
             {
-                throw new FormatException("The invocation request is not JSON: " + e.Message);
+                throw new InvocationFormatException("$", "The invocation request is not JSON: " + e.Message);
             }
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("Data", out var data))
-                throw new FormatException("The invocation request has no Data object.");
-            data = Unwrap(data, documents);
+                throw new InvocationFormatException("Data", "The invocation request has no Data object.");
+            data = Unwrap(data, "Data", documents);
             if (data.ValueKind != JsonValueKind.Object)
-                throw new FormatException("Data is not an object.");
+                throw new InvocationFormatException("Data", "Data is not an object.");
             if (!data.TryGetProperty(BindingName, out var value))
             {
                 // Defensive: a renamed binding still works as long as it is the only one.
                 var properties = data.EnumerateObject().ToList();
-                if (properties.Count != 1) throw new FormatException($"Data has no '{BindingName}' binding.");
+                if (properties.Count != 1) throw new InvocationFormatException("Data", $"Data has no '{BindingName}' binding.");
                 value = properties[0].Value;
             }
 
             var bodies = EventBodies(value);
-            var metadata = root.TryGetProperty("Metadata", out var m) ? Unwrap(m, documents) : default;
+            var metadata = root.TryGetProperty("Metadata", out var m) ? Unwrap(m, "Metadata", documents) : default;
             string? partition = null;
             var sequenceNumbers = new List<long?>();
             var enqueuedTimes = new List<DateTimeOffset?>();
             if (metadata.ValueKind == JsonValueKind.Object)
             {
+                const string Context = "Metadata.TriggerPartitionContext", Sequences = "Metadata.SequenceNumberArray", Times = "Metadata.EnqueuedTimeUtcArray";
                 if (metadata.TryGetProperty("TriggerPartitionContext", out var context)
-                    && Unwrap(context, documents) is { ValueKind: JsonValueKind.Object } ctx
+                    && Unwrap(context, Context, documents) is { ValueKind: JsonValueKind.Object } ctx
                     && ctx.TryGetProperty("PartitionId", out var id))
-                    partition = id.ValueKind == JsonValueKind.String ? id.GetString() : id.GetRawText();
-                if (metadata.TryGetProperty("SequenceNumberArray", out var sequences) && Unwrap(sequences, documents) is { ValueKind: JsonValueKind.Array } seqArray)
-                    foreach (var s in seqArray.EnumerateArray()) sequenceNumbers.Add(Long(s));
-                if (metadata.TryGetProperty("EnqueuedTimeUtcArray", out var times) && Unwrap(times, documents) is { ValueKind: JsonValueKind.Array } timeArray)
-                    foreach (var t in timeArray.EnumerateArray()) enqueuedTimes.Add(Time(t));
+                    partition = id.ValueKind == JsonValueKind.String ? Text(id, Context + ".PartitionId") : id.GetRawText();
+                if (metadata.TryGetProperty("SequenceNumberArray", out var sequences) && Unwrap(sequences, Sequences, documents) is { ValueKind: JsonValueKind.Array } seqArray)
+                    foreach (var s in seqArray.EnumerateArray()) sequenceNumbers.Add(Long(s, Sequences));
+                if (metadata.TryGetProperty("EnqueuedTimeUtcArray", out var times) && Unwrap(times, Times, documents) is { ValueKind: JsonValueKind.Array } timeArray)
+                    foreach (var t in timeArray.EnumerateArray()) enqueuedTimes.Add(Time(t, Times));
             }
 
             var events = new List<IncomingEvent>(bodies.Count);
@@ -84,7 +85,7 @@ public sealed record EventHubBatch(List<IncomingEvent> Events, string? Partition
         {
             // The host's usual shape, a string holding the array: unescaped straight to UTF-8 and split with a reader,
             // so the events are not decoded to UTF-16 and back nor parsed into a document before validation parses them.
-            var array = Unescape(JsonMarshal.GetRawUtf8Value(value)) ?? throw new FormatException("The events string holds an escaped lone surrogate.");
+            var array = Unescape(JsonMarshal.GetRawUtf8Value(value)) ?? throw new InvocationFormatException($"Data.{BindingName}", "The events string holds an escaped lone surrogate.");
             // cardinality "one", or an array the host did not encode: a string that is not an array is one event.
             return SplitArray(array) ?? [array];
         }
@@ -148,8 +149,15 @@ public sealed record EventHubBatch(List<IncomingEvent> Events, string? Partition
 
     private static byte[] RawBytes(JsonElement element) => JsonMarshal.GetRawUtf8Value(element).ToArray();
 
-    private static JsonElement Unwrap(JsonElement value, List<JsonDocument> documents) =>
-        value.ValueKind == JsonValueKind.String && TryParse(value.GetString()!, documents) is { } parsed ? parsed : value;
+    private static JsonElement Unwrap(JsonElement value, string field, List<JsonDocument> documents) =>
+        value.ValueKind == JsonValueKind.String && TryParse(Text(value, field), documents) is { } parsed ? parsed : value;
+
+    /// <summary>
+    /// A string of the envelope. An escaped lone surrogate there is no fault of one event: the invocation as a whole
+    /// is unreadable, and is dead-lettered whole rather than failed (which the host would retry forever).
+    /// </summary>
+    private static string Text(JsonElement value, string field) =>
+        InputRules.TryGetText(value, out var text) ? text : throw new InvocationFormatException(field, $"{field} {InputRules.NotUnicode}.");
 
     private static JsonElement? TryParse(string text, List<JsonDocument> documents)
     {
@@ -165,13 +173,19 @@ public sealed record EventHubBatch(List<IncomingEvent> Events, string? Partition
         }
     }
 
-    private static long? Long(JsonElement value) =>
+    private static long? Long(JsonElement value, string field) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var n) ? n
-        : value.ValueKind == JsonValueKind.String && long.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out n) ? n
+        : value.ValueKind == JsonValueKind.String && long.TryParse(Text(value, field), NumberStyles.Integer, CultureInfo.InvariantCulture, out n) ? n
         : null;
 
     /// <summary>Json.NET writes the UTC DateTime as "2025-03-01T10:00:00.123Z"; one without an offset is UTC too.</summary>
-    private static DateTimeOffset? Time(JsonElement value) =>
+    private static DateTimeOffset? Time(JsonElement value, string field) =>
         value.ValueKind == JsonValueKind.String
-        && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
+        && DateTimeOffset.TryParse(Text(value, field), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
+}
+
+/// <summary>An invocation request that cannot be read; <see cref="Field"/> names the part at fault ("$": the whole), as dead-letter reasons do.</summary>
+public sealed class InvocationFormatException(string field, string message) : FormatException(message)
+{
+    public string Field { get; } = field;
 }

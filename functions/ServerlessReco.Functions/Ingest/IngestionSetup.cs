@@ -67,11 +67,11 @@ public static class IngestionSetup
     public static RouteGroupBuilder MapIngestion(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Function).WithTags("Ingestion");
-        api.MapPost("/events", EventEndpoints.PostEventsAsync).DescribesJsonBody<List<EventInput>>().ProducesProblems(400, 413, 500);
-        api.MapPut("/items", CatalogEndpoints.PutItemsAsync).DescribesJsonBody<List<CatalogItem>>().ProducesProblems(400, 413, 500);
+        api.MapPost("/events", EventEndpoints.PostEventsAsync).AcceptsJsonBody<List<EventInput>>().ProducesProblems(400, 413, 415, 500);
+        api.MapPut("/items", CatalogEndpoints.PutItemsAsync).AcceptsJsonBody<List<CatalogItem>>().ProducesProblems(400, 413, 415, 500);
         // Catch-all: an item id may hold '/', sent raw or as %2F.
         api.MapGet("/items/{*itemId}", CatalogEndpoints.GetItemAsync).ProducesProblems(400, 404, 500);
-        api.MapPatch("/items/{*itemId}", CatalogEndpoints.PatchItemAsync).DescribesJsonBody<ItemPatch>().ProducesProblems(400, 404, 413, 500);
+        api.MapPatch("/items/{*itemId}", CatalogEndpoints.PatchItemAsync).AcceptsJsonBody<ItemPatch>().ProducesProblems(400, 404, 413, 415, 500);
         api.MapDelete("/users/{*userId}", UserEndpoints.DeleteUserAsync).ProducesProblems(400, 500);
         // The Functions host posts each trigger invocation to /{function name}; it is no part of the public API.
         app.MapPost("/IngestEvents", EventEndpoints.IngestEventHubAsync).ExcludeFromDescription();

@@ -1,10 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Azure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ServerlessReco.Functions.Edge;
+using ServerlessReco.Functions.Ingest;
+using ServerlessReco.Ingest;
 using ServerlessReco.Storage;
 using ServerlessReco.Translate;
 
@@ -14,11 +15,13 @@ namespace ServerlessReco.Functions.Translate;
 /// POST /api/translate (function Translate, HTTP pass-through) and POST /TranslateCatalog (timer trigger,
 /// custom-handler invocation contract).
 /// </summary>
-public static partial class TranslationEndpoints
+public static class TranslationEndpoints
 {
     public const int MaxTexts = 100;
     public const int MaxTextLength = 5_000;
     public const int MaxTargetLanguages = 10;
+    /// <summary>Room for <see cref="MaxTexts"/> texts of <see cref="MaxTextLength"/> characters even if every one is escaped (\uXXXX, 6 bytes).</summary>
+    public const int MaxBytesPerRequest = 4 * 1024 * 1024;
 
     public static IServiceCollection AddTranslation(this IServiceCollection services, IConfiguration configuration)
     {
@@ -33,7 +36,7 @@ public static partial class TranslationEndpoints
     {
         var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Function).WithTags("Translation");
         // The body is read by hand so that malformed JSON is answered with the expected shape.
-        api.MapPost("/translate", TranslateAsync).DescribesJsonBody<TranslateRequest>().ProducesProblems(400, 502, 503);
+        api.MapPost("/translate", TranslateAsync).AcceptsJsonBody<TranslateRequest>().ProducesProblems(400, 413, 415, 502, 503);
         // The timer trigger: the Functions host posts each invocation to /{function name}.
         app.MapPost("/TranslateCatalog", TranslateCatalogAsync).ExcludeFromDescription();
         return api;
@@ -41,14 +44,19 @@ public static partial class TranslationEndpoints
 
     private static async Task<Results<Ok<TranslateResponse>, ProblemHttpResult>> TranslateAsync(HttpRequest request, TranslationService service, CancellationToken ct)
     {
+        if (await RequestHelpers.ReadBoundedAsync(request, MaxBytesPerRequest, ct) is not { } bytes)
+            return Problems.TooLarge($"{MaxTexts} texts of {MaxTextLength:N0} characters ({MaxBytesPerRequest / 1024 / 1024} MiB)");
         TranslateRequest? body;
         try
         {
-            body = await JsonSerializer.DeserializeAsync(request.Body, TranslateJsonContext.Default.TranslateRequest, ct);
+            body = JsonSerializer.Deserialize(bytes.Span, TranslateJsonContext.Default.TranslateRequest);
         }
         catch (JsonException e)
         {
-            return Problems.BadRequest($"The body is not valid JSON: {e.Message} Expected {{\"texts\": [\"...\"], \"to\": [\"de\", \"fr\"], \"from\": \"en\"}}.");
+            // The serializer reports where it stopped (an escaped lone surrogate in "to" fails at $.to[1]): the
+            // member it was reading is the field at fault, the body itself when it stopped at the top.
+            var field = e.Path is ['$', '.', .. var rest] ? rest.Split('.', '[')[0] : "$";
+            return Problems.Invalid(field, $"The body cannot be read at {e.Path ?? "$"} (not JSON, a wrong type, or text escaping a lone surrogate): {e.Message} Expected {{\"texts\": [\"...\"], \"to\": [\"de\", \"fr\"], \"from\": \"en\"}}.");
         }
         if (Validate(body) is { } errors)
             return Problems.Invalid(errors, "The translation request is not valid");
@@ -106,12 +114,12 @@ public static partial class TranslationEndpoints
             errors["to"] = [$"Give 1 to {MaxTargetLanguages} target languages; got {body.To?.Count ?? 0}."];
         else
         {
-            var problems = to.Select((t, i) => t is not null && LanguageTag().IsMatch(t.Trim()) ? null : $"to[{i}] '{t}' is not a BCP 47 language code such as 'de', 'pt-BR' or 'zh-Hans'.")
+            var problems = to.Select((t, i) => t is not null && InputRules.IsWellFormedLanguageTag(t.Trim()) ? null : $"to[{i}] '{t}' is not a BCP 47 language code such as 'de', 'pt-BR' or 'zh-Hans'.")
                 .OfType<string>().ToArray();
             if (problems.Length > 0) errors["to"] = problems;
         }
 
-        if (body.From is not null && !LanguageTag().IsMatch(body.From.Trim()))
+        if (body.From is not null && !InputRules.IsWellFormedLanguageTag(body.From.Trim()))
             errors["from"] = [$"'{body.From}' is not a BCP 47 language code; leave it out to have the language detected."];
         return errors.Count > 0 ? errors : null;
     }
@@ -139,7 +147,4 @@ public static partial class TranslationEndpoints
         }
         return TypedResults.Json(new InvocationResult([], logs, returnValue), TranslateJsonContext.Default.InvocationResult);
     }
-
-    [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", RegexOptions.CultureInvariant)]
-    private static partial Regex LanguageTag();
 }

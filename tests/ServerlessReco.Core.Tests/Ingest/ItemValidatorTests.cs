@@ -42,8 +42,8 @@ public class ItemValidatorTests
     [Fact]
     public void Description_may_hold_line_breaks_but_no_other_controls()
     {
-        Assert.Null(Check("""{"id":"a","sourceLanguage":"en","title":"t","description":"a\tb\r\nc","markets":[]}""").Errors);
-        Assert.True(Check("""{"id":"a","sourceLanguage":"en","title":"t","description":"a\u0007b","markets":[]}""").Errors!.ContainsKey("description"));
+        Assert.Null(Check("""{"id":"a","sourceLanguage":"en","title":"t","description":"a\tb\r\nc","markets":["DE"]}""").Errors);
+        Assert.True(Check("""{"id":"a","sourceLanguage":"en","title":"t","description":"a\u0007b","markets":["DE"]}""").Errors!.ContainsKey("description"));
     }
 
     [Fact]
@@ -51,6 +51,19 @@ public class ItemValidatorTests
     {
         Assert.True(Check("""{"id":"a","sourceLanguage":"en","title":"t"}""").Errors!.ContainsKey("markets"));
         Assert.True(Check("""{"id":"a","sourceLanguage":"en","title":"t","markets":"DE"}""").Errors!.ContainsKey("markets"));
+        Assert.True(Check("""{"id":"a","sourceLanguage":"en","title":"t","markets":[]}""").Errors!.ContainsKey("markets"));
+    }
+
+    [Theory]
+    [InlineData("english", false)]
+    [InlineData("Deutsch", false)]
+    [InlineData("en", true)]
+    [InlineData("zh-Hans-CN", true)]
+    [InlineData("gsw", true)]
+    public void Source_language_is_a_bcp47_code_not_a_language_name(string language, bool valid)
+    {
+        var result = Check($$"""{"id":"a","sourceLanguage":"{{language}}","title":"t","markets":["DE"]}""");
+        Assert.Equal(valid, result.Errors is null);
     }
 
     [Fact]

@@ -58,15 +58,19 @@ public class ContractTests(PublishedHandler world) : IClassFixture<PublishedHand
     [InlineData("put", "/api/items", "sourceLanguage")]
     [InlineData("patch", "/api/items/{itemId}", "addMarkets")]
     [InlineData("post", "/api/translate", "texts")]
-    public async Task Json_bodies_are_documented_but_any_content_type_is_taken(string method, string route, string field)
+    public async Task Json_bodies_are_documented_and_only_json_is_taken(string method, string route, string field)
     {
         var document = await GeneratedDocument.FetchAsync(world.Handler);
-        var body = document.Operation(route, method).GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        var operation = document.Operation(route, method);
+        var body = operation.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
         Assert.Contains($"\"{field}\"", body.GetRawText());
+        Assert.True(operation.GetProperty("responses").TryGetProperty("415", out _), $"{method} {route} does not document 415");
 
-        // Storefronts have always sent events without a JSON content type; documenting the body must not refuse them.
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = new StringContent("[]", Encoding.UTF8, "text/plain") };
-        Assert.Equal(HttpStatusCode.OK, (await world.Handler.Client.SendAsync(request)).StatusCode);
+        // Changed on purpose (issue 13): a text/plain body used to be taken, which let any web page post it cross-site
+        // without a CORS preflight. Only JSON is taken now; HostileInputTests covers forms and a missing Content-Type.
+        var path = route.Replace("{itemId}", "K4");
+        using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), path) { Content = new StringContent("[]", Encoding.UTF8, "text/plain") };
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await world.Handler.Client.SendAsync(request)).StatusCode);
     }
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(string method, string path, string? body)

@@ -4,12 +4,12 @@ using System.Text.Json;
 
 namespace ServerlessReco.Tests.Infra;
 
-public class BicepTests
+/// <summary>infra/main.bicep compiled to ARM JSON by the real bicep CLI (restored as a package; works offline).</summary>
+public static class MainTemplate
 {
-    [Fact]
-    public async Task Main_template_compiles_and_deploys_the_parts_the_functions_need()
+    public static async Task<JsonElement> CompileAsync()
     {
-        var bicep = typeof(BicepTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPath").Value!;
+        var bicep = typeof(MainTemplate).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepPath").Value!;
         Assert.True(File.Exists(bicep), $"bicep compiler not restored at {bicep}");
         var start = new ProcessStartInfo(bicep, ["build", Path.Combine(Repository.Root, "infra", "main.bicep"), "--stdout"])
         {
@@ -22,17 +22,28 @@ public class BicepTests
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, stderr);
         Assert.DoesNotContain("Warning", stderr);
-
         using var arm = JsonDocument.Parse(await stdout);
-        var resources = arm.RootElement.GetProperty("resources");
-        var types = (resources.ValueKind == JsonValueKind.Object ? resources.EnumerateObject().Select(p => p.Value) : resources.EnumerateArray())
-            .Select(r => r.GetProperty("type").GetString()).ToHashSet();
+        return arm.RootElement.Clone();
+    }
+
+    /// <summary>Symbolic-name templates (languageVersion 2.0) hold resources in an object, older ones in an array.</summary>
+    public static IEnumerable<JsonElement> Resources(JsonElement arm)
+    {
+        var resources = arm.GetProperty("resources");
+        return resources.ValueKind == JsonValueKind.Object ? resources.EnumerateObject().Select(p => p.Value) : resources.EnumerateArray();
+    }
+}
+
+public class BicepTests
+{
+    [Fact]
+    public async Task Main_template_compiles_and_deploys_the_parts_the_functions_need()
+    {
+        var arm = await MainTemplate.CompileAsync();
+        var types = MainTemplate.Resources(arm).Select(r => r.GetProperty("type").GetString()).ToHashSet();
         Assert.Contains("Microsoft.Web/sites", types);
         Assert.Contains("Microsoft.EventHub/namespaces/eventhubs", types);
         Assert.Contains("Microsoft.CognitiveServices/accounts", types);
         Assert.Contains("Microsoft.Storage/storageAccounts/tableServices/tables", types);
-        var text = arm.RootElement.GetRawText();
-        foreach (var setting in new[] { "RECO_STORAGE_CONNECTION_STRING", "RECO_PSEUDONYM_KEY", "RECO_SHOPPER_TOKEN_SECRET", "EventHubConnection", "TRANSLATOR_KEY" })
-            Assert.Contains(setting, text);
     }
 }
