@@ -70,7 +70,7 @@ public sealed class ModelStore(IBlobStore blobs)
     {
         ValidateVersion(version);
         var manifestData = await blobs.GetAsync(Containers.Models, $"{version}/manifest.json", ct).ConfigureAwait(false)
-            ?? throw new ModelIntegrityException($"Model version {version} has no manifest.json in {blobs.Describe()}.");
+            ?? throw new ModelIntegrityException($"Model version {version} has no manifest.json.");
         // The manifest's hashes vouch for the files; this one vouches for the manifest.
         if (manifestSha256 is not null && !string.Equals(Sha256(manifestData.ToMemory().Span), manifestSha256, StringComparison.OrdinalIgnoreCase))
             throw new ModelIntegrityException($"Model version {version}: manifest.json does not match the manifestSha256 in {CurrentPath} (altered, or published by a broken job).");

@@ -19,11 +19,13 @@ public sealed class StorageBreaker : HttpPipelinePolicy
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Retries for the clients behind a breaker. The SDK's default first delay (0.8 s, doubling) would keep the first
-    /// request of an outage waiting seconds before the breaker has seen the two failures that open it.
+    /// Retries for the clients behind a breaker: three attempts 0.1 and 0.2 s apart bound the first request of an
+    /// outage, before the breaker opens, to well under a second. The SDK's defaults (four or five attempts from
+    /// 0.8 s, doubling) kept it waiting 5 to 50 s.
     /// </summary>
     public static void Configure(ClientOptions options, StorageBreaker breaker)
     {
+        options.Retry.MaxRetries = 2;
         options.Retry.Delay = TimeSpan.FromMilliseconds(100);
         options.Retry.MaxDelay = TimeSpan.FromSeconds(1);
         options.AddPolicy(breaker, HttpPipelinePosition.PerRetry);
@@ -37,10 +39,11 @@ public sealed class StorageBreaker : HttpPipelinePolicy
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                // Two attempts in a row failing opens it; under load a lone reset among many successes does not.
+                // Half the attempts of the last two seconds failing opens it: the polls' successes before an outage
+                // soon leave the window, and a lone reset among many successes does not open it.
                 FailureRatio = 0.5,
                 MinimumThroughput = 2,
-                SamplingDuration = TimeSpan.FromSeconds(10),
+                SamplingDuration = TimeSpan.FromSeconds(2),
                 BreakDuration = BreakDuration,
                 ShouldHandle = args => ValueTask.FromResult(IsOutage(args.Outcome.Exception, args.Context.CancellationToken)),
                 OnOpened = _ => { _open = true; return ValueTask.CompletedTask; },
@@ -49,7 +52,7 @@ public sealed class StorageBreaker : HttpPipelinePolicy
             .Build();
     }
 
-    /// <summary>Whether storage calls currently fail at once (until the next probe succeeds).</summary>
+    /// <summary>From the first failures that open it until a trial call succeeds (half-open counts as open).</summary>
     public bool IsOpen => _open;
 
     /// <summary>A transport failure; a 4xx or 5xx answer means storage is up, and the caller's own cancellation is no failure.</summary>

@@ -97,7 +97,8 @@ public sealed class ModelWatcher(
         catch (Exception e) when (e is ModelIntegrityException or ArgumentException)
         {
             _refused = published;
-            _refusal = $"Refused model version {published.Version} (published {published.PublishedAt:O}): it failed its integrity checks. Still serving {_current?.Version ?? "nothing"}.";
+            // The reasons name the version's files and fields, never storage addresses.
+            _refusal = $"Refused model version {published.Version}: {e.Message}";
             logger.LogError("Refused model version {Version}: {Reason}. Still serving {Serving}.", published.Version, e.Message, _current?.Version ?? "nothing");
             return;
         }

@@ -52,6 +52,9 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
     /// <summary>The shopper's recent events; null when they could not be read within <see cref="EventsReadBudget"/>.</summary>
     private async Task<List<InteractionEvent>?> ReadEventsAsync(string user, CancellationToken ct)
     {
+        // While open, the breaker lets a trial call through now and then; the model poll and health make those, so
+        // that no shopper waits on one.
+        if (store.Breaker?.IsOpen == true) return null;
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(EventsReadBudget);
         try
