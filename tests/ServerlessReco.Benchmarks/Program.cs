@@ -28,6 +28,14 @@ serve.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new 
     parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20) { StorageLatency = TimeSpan.FromMilliseconds(parse.GetValue(storageLatency)) }, Console.Out, ct));
 root.Subcommands.Add(serve);
 
+var minutes = new Option<double>("--minutes") { DefaultValueFactory = _ => 10, Description = "how long the mixed load runs" };
+var outage = new Option<int>("--outage-seconds") { DefaultValueFactory = _ => 20, Description = "length of each of the two storage outages" };
+var soak = new Command("soak", "Mixed load (recommendations, event batches, catalogue patches) with two storage outages; events acknowledged vs stored, handler RSS")
+    { handler, minutes, outage };
+soak.SetAction((parse, ct) => SoakBenchmark.RunAsync(StorageConnection(),
+    new SoakBenchmark.Options(parse.GetValue(handler)!, TimeSpan.FromMinutes(parse.GetValue(minutes)), TimeSpan.FromSeconds(parse.GetValue(outage))), Console.Out, ct));
+root.Subcommands.Add(soak);
+
 var only = new Option<string[]>("--only") { AllowMultipleArgumentsPerToken = true, Description = "run only the scenarios named, e.g. http-1-64 eventhub-500-8 (path-batch-clients)" };
 var ingest = new Command("ingest", "Events/s accepted end to end (HTTP batches of 1, 100, 500 and Event Hubs payloads) into azurite") { handler, only };
 ingest.SetAction((parse, ct) => IngestBenchmark.RunAsync(StorageConnection(), parse.GetValue(handler)!, parse.GetValue(only) ?? [], Console.Out, ct));

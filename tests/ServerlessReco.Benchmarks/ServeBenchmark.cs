@@ -141,7 +141,7 @@ public static class ServeBenchmark
         return end < 0 ? "?" : System.Text.Encoding.UTF8.GetString(rest[..end]);
     }
 
-    private static List<(string, string)> RetailUsers(ModelArtifacts model)
+    internal static List<(string, string)> RetailUsers(ModelArtifacts model)
     {
         // Online Retail customer ids run from 12346 to 18287; keep those the model knows (pseudonyms are one-way).
         var pseudonymizer = Pseudonymizer.FromEnvironment();
@@ -152,7 +152,7 @@ public static class ServeBenchmark
             .Select((id, i) => (id, markets[i % markets.Length])).ToList();
     }
 
-    private static async Task<ModelArtifacts> EnsureModelAsync(DataStore store, string scenario, TextWriter output, CancellationToken ct)
+    internal static async Task<ModelArtifacts> EnsureModelAsync(DataStore store, string scenario, TextWriter output, CancellationToken ct)
     {
         // Without the provisioned events table each request would read a missing table, an error answer that a
         // real account never gives.
