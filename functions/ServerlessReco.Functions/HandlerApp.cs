@@ -32,7 +32,8 @@ public static class HandlerApp
         configure?.Invoke(builder);
 
         var storage = BindStorage(builder.Configuration);
-        var store = DataStore.FromConnectionString(storage.EffectiveConnectionString!, storage.Prefix);
+        // Requests fail fast while storage is down instead of each spending seconds on retries.
+        var store = DataStore.FromConnectionString(storage.EffectiveConnectionString!, storage.Prefix, new StorageBreaker());
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(new ModelPrefetch(store));
         // One key for ingestion, training and serving: the same shopper is the same pseudonym everywhere.

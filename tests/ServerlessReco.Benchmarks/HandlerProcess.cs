@@ -37,6 +37,16 @@ public sealed class HandlerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The handler process's resident memory now.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
     /// <param name="command">the handler: a path to reco-handler.dll (run with dotnet) or to the Native AOT executable</param>
     public static Task<HandlerProcess> StartAsync(string command, string connectionString, string prefix, CancellationToken ct)
     {

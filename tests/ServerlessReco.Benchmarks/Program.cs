@@ -21,11 +21,20 @@ var handler = new Option<string>("--handler") { DefaultValueFactory = _ => Defau
 var concurrency = new Option<string>("--concurrency") { DefaultValueFactory = _ => "1,4,16", Description = "comma-separated concurrent client counts, one load run each" };
 var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 10 };
 var coldStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
+var storageLatency = new Option<double>("--storage-latency-ms") { DefaultValueFactory = _ => 0, Description = "put a proxy in front of azurite that adds this much to every storage round trip of the handler (Azure Storage seen from a function app: about 8)" };
 var serve = new Command("serve", "Latency and throughput of /api/recommendations, and cold start, against the handler process and azurite")
-    { scenario, handler, concurrency, duration, coldStarts };
+    { scenario, handler, concurrency, duration, coldStarts, storageLatency };
 serve.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new ServeBenchmark.Options(parse.GetValue(scenario)!, parse.GetValue(handler)!,
-    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20), Console.Out, ct));
+    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20) { StorageLatency = TimeSpan.FromMilliseconds(parse.GetValue(storageLatency)) }, Console.Out, ct));
 root.Subcommands.Add(serve);
+
+var minutes = new Option<double>("--minutes") { DefaultValueFactory = _ => 10, Description = "how long the mixed load runs" };
+var outage = new Option<int>("--outage-seconds") { DefaultValueFactory = _ => 20, Description = "length of each of the two storage outages" };
+var soak = new Command("soak", "Mixed load (recommendations, event batches, catalogue patches) with two storage outages; events acknowledged vs stored, handler RSS")
+    { handler, minutes, outage };
+soak.SetAction((parse, ct) => SoakBenchmark.RunAsync(StorageConnection(),
+    new SoakBenchmark.Options(parse.GetValue(handler)!, TimeSpan.FromMinutes(parse.GetValue(minutes)), TimeSpan.FromSeconds(parse.GetValue(outage))), Console.Out, ct));
+root.Subcommands.Add(soak);
 
 var only = new Option<string[]>("--only") { AllowMultipleArgumentsPerToken = true, Description = "run only the scenarios named, e.g. http-1-64 eventhub-500-8 (path-batch-clients)" };
 var ingest = new Command("ingest", "Events/s accepted end to end (HTTP batches of 1, 100, 500 and Event Hubs payloads) into azurite") { handler, only };

@@ -10,6 +10,7 @@ using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
+using ServerlessReco.Tests;
 
 namespace ServerlessReco.Benchmarks;
 
@@ -23,6 +24,8 @@ public static class ServeBenchmark
     public sealed record Options(string Scenario, string HandlerCommand, int[] ConcurrencyLevels, TimeSpan Duration, TimeSpan Warmup, int ColdStarts, int Count)
     {
         public int Concurrency { get; init; } = ConcurrencyLevels[0];
+        /// <summary>Added to every storage round trip of the handler by a <see cref="FaultyStorage"/> proxy; zero for none.</summary>
+        public TimeSpan StorageLatency { get; init; }
     }
 
     private static readonly string[] SyntheticMarkets = ["GB", "DE", "FR", "IE", "ES", "NL", "BE", "CH", "PT", "JP"];
@@ -34,33 +37,44 @@ public static class ServeBenchmark
         var model = await EnsureModelAsync(store, options.Scenario, output, ct).ConfigureAwait(false);
         var users = options.Scenario == "online-retail" ? RetailUsers(model) : Enumerable.Range(0, 2000).Select(i => ("u" + i, SyntheticMarkets[i % SyntheticMarkets.Length])).ToList();
         output.WriteLine($"scenario {options.Scenario}: model {model.Version}, {model.UserCount:N0} users, {model.ItemCount:N0} items, {model.Factors} factors; {users.Count:N0} request users");
+        // The benchmark prepares storage directly; only the handler goes through the proxy.
+        await using var proxy = options.StorageLatency > TimeSpan.Zero ? FaultyStorage.Start(connectionString) : null;
+        if (proxy is not null)
+        {
+            proxy.Delay = options.StorageLatency;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"handler storage behind a proxy adding {options.StorageLatency.TotalMilliseconds:F0} ms per round trip"));
+        }
+        var handlerConnection = proxy?.ConnectionString ?? connectionString;
 
         var cold = new List<double>();
         for (int i = 0; i < options.ColdStarts; i++)
         {
-            await using var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, prefix, ct).ConfigureAwait(false);
+            await using var handler = await HandlerProcess.StartAsync(options.HandlerCommand, handlerConnection, prefix, ct).ConfigureAwait(false);
             var (user, market) = users[i % users.Count];
             cold.Add(await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count={options.Count}", Authorization(user), ct).ConfigureAwait(false));
         }
         if (cold.Count > 0)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cold start (process start -> first 200 recommendation): median {Median(cold):F0} ms, min {cold.Min():F0} ms, max {cold.Max():F0} ms over {cold.Count} starts ({options.HandlerCommand})"));
 
-        await using (var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, prefix, ct).ConfigureAwait(false))
+        await using (var handler = await HandlerProcess.StartAsync(options.HandlerCommand, handlerConnection, prefix, ct).ConfigureAwait(false))
         {
             await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", Authorization(users[0].Item1), ct).ConfigureAwait(false);
             await LoadAsync(handler.Address, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
-            output.WriteLine("clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | azurite us/req | loadgen us/req | ok | failed | strategies");
+            output.WriteLine("clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | azurite us/req | loadgen us/req | storage trips/req | ok | failed | strategies");
             foreach (int clients in options.ConcurrencyLevels)
             {
                 var result = new LoadResult();
                 var (handlerBefore, azuriteBefore, loadBefore) = (handler.Cpu, HandlerProcess.AzuriteCpu(), Process.GetCurrentProcess().TotalProcessorTime);
+                long tripsBefore = proxy?.RoundTrips ?? 0;
                 var clock = Stopwatch.StartNew();
                 await LoadAsync(handler.Address, users, options with { Concurrency = clients }, result, ct).ConfigureAwait(false);
                 double seconds = clock.Elapsed.TotalSeconds;
                 string PerRequest(TimeSpan? cpu) => cpu is { } c && result.Ok > 0 ? (c.TotalMicroseconds / result.Ok).ToString("F0", CultureInfo.InvariantCulture) : "?";
+                // Every storage round trip the handler made during the run (model and catalogue polls included), per answer.
+                var trips = proxy is null || result.Ok == 0 ? "-" : ((proxy.RoundTrips - tripsBefore) / (double)result.Ok).ToString("F2", CultureInfo.InvariantCulture);
                 var cpuColumns = $"{PerRequest(handler.Cpu - handlerBefore),14} | {PerRequest(HandlerProcess.AzuriteCpu() - azuriteBefore),14} | {PerRequest(Process.GetCurrentProcess().TotalProcessorTime - loadBefore),14}";
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{clients,7} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {cpuColumns} | {result.Ok:N0} | {result.Failed:N0} | {string.Join(", ", result.Strategies.Select(kv => $"{kv.Key} {kv.Value:N0}"))}"));
+                    $"{clients,7} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {cpuColumns} | {trips,17} | {result.Ok:N0} | {result.Failed:N0} | {string.Join(", ", result.Strategies.Select(kv => $"{kv.Key} {kv.Value:N0}"))}"));
             }
             output.WriteLine($"each level runs {options.Duration.TotalSeconds:F0} s, closed loop over loopback; server = the handler's Server-Timing, client includes the load generator sharing the cores");
         }
@@ -69,7 +83,7 @@ public static class ServeBenchmark
     }
 
     /// <summary>What a storefront back end hands each shopper's browser; the handler runs with the development secret.</summary>
-    private static string Authorization(string user) =>
+    internal static string Authorization(string user) =>
         $"{ShopperTokens.Scheme} {ShopperTokens.ForSecret(null, TimeProvider.System).Mint(user, DateTimeOffset.UtcNow.AddDays(1))}";
 
     private sealed class LoadResult
@@ -131,7 +145,7 @@ public static class ServeBenchmark
         return end < 0 ? "?" : System.Text.Encoding.UTF8.GetString(rest[..end]);
     }
 
-    private static List<(string, string)> RetailUsers(ModelArtifacts model)
+    internal static List<(string, string)> RetailUsers(ModelArtifacts model)
     {
         // Online Retail customer ids run from 12346 to 18287; keep those the model knows (pseudonyms are one-way).
         var pseudonymizer = Pseudonymizer.FromEnvironment();
@@ -142,7 +156,7 @@ public static class ServeBenchmark
             .Select((id, i) => (id, markets[i % markets.Length])).ToList();
     }
 
-    private static async Task<ModelArtifacts> EnsureModelAsync(DataStore store, string scenario, TextWriter output, CancellationToken ct)
+    internal static async Task<ModelArtifacts> EnsureModelAsync(DataStore store, string scenario, TextWriter output, CancellationToken ct)
     {
         // Without the provisioned events table each request would read a missing table, an error answer that a
         // real account never gives.

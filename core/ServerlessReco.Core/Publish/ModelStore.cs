@@ -61,11 +61,19 @@ public sealed class ModelStore(IBlobStore blobs)
     }
 
     /// <summary>Loads a version, checking every file it reads against the manifest's size and sha256; throws <see cref="ModelIntegrityException"/> otherwise.</summary>
-    public async Task<ModelArtifacts> LoadAsync(string version, CancellationToken ct = default)
+    public Task<ModelArtifacts> LoadAsync(string version, CancellationToken ct = default) => LoadAsync(version, null, ct);
+
+    /// <summary>Loads what current.json names; the manifest must also match current.json's manifestSha256.</summary>
+    public Task<ModelArtifacts> LoadAsync(CurrentModel published, CancellationToken ct = default) => LoadAsync(published.Version, published.ManifestSha256, ct);
+
+    private async Task<ModelArtifacts> LoadAsync(string version, string? manifestSha256, CancellationToken ct)
     {
         ValidateVersion(version);
         var manifestData = await blobs.GetAsync(Containers.Models, $"{version}/manifest.json", ct).ConfigureAwait(false)
-            ?? throw new ModelIntegrityException($"Model version {version} has no manifest.json in {blobs.Describe()}.");
+            ?? throw new ModelIntegrityException($"Model version {version} has no manifest.json.");
+        // The manifest's hashes vouch for the files; this one vouches for the manifest.
+        if (manifestSha256 is not null && !string.Equals(Sha256(manifestData.ToMemory().Span), manifestSha256, StringComparison.OrdinalIgnoreCase))
+            throw new ModelIntegrityException($"Model version {version}: manifest.json does not match the manifestSha256 in {CurrentPath} (altered, or published by a broken job).");
         ModelManifest manifest;
         try
         {

@@ -61,13 +61,25 @@ public sealed class DataStore
     }
 
     /// <param name="prefix">Lower-case letters and digits put before every container and table name (<see cref="PrefixVariable"/>).</param>
-    public static DataStore FromConnectionString(string connectionString, string prefix)
+    /// <param name="breaker">For request paths (the handler): every call fails at once while storage is known to be down. Jobs run without.</param>
+    public static DataStore FromConnectionString(string connectionString, string prefix, StorageBreaker? breaker = null)
     {
         if (!IsValidPrefix(prefix, out var rule))
             throw new ArgumentException($"Storage prefix '{prefix}' {rule}.", nameof(prefix));
-        var blobs = new BlobServiceClient(connectionString);
-        var tables = new TableServiceClient(connectionString);
-        return new DataStore(new AzureBlobStore(blobs, prefix), new TableItemCatalog(tables, prefix + "items", prefix + "catalogchanges"), tables, blobs.Uri + prefix) { Prefix = prefix };
+        var blobOptions = new BlobClientOptions();
+        var tableOptions = new TableClientOptions();
+        if (breaker is not null)
+        {
+            StorageBreaker.Configure(blobOptions, breaker);
+            StorageBreaker.Configure(tableOptions, breaker);
+        }
+        var blobs = new BlobServiceClient(connectionString, blobOptions);
+        var tables = new TableServiceClient(connectionString, tableOptions);
+        return new DataStore(new AzureBlobStore(blobs, prefix), new TableItemCatalog(tables, prefix + "items", prefix + "catalogchanges"), tables, blobs.Uri + prefix)
+        {
+            Prefix = prefix,
+            Breaker = breaker,
+        };
     }
 
     /// <summary>Whether <paramref name="prefix"/> can start container and table names; <paramref name="rule"/> says what it must be.</summary>
@@ -76,6 +88,9 @@ public sealed class DataStore
         rule = "must start with a lower-case letter and hold at most 20 lower-case letters and digits";
         return prefix.Length <= 20 && prefix.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)) && (prefix.Length == 0 || char.IsAsciiLetterLower(prefix[0]));
     }
+
+    /// <summary>Null unless opened for a request path (<see cref="FromConnectionString"/>).</summary>
+    public StorageBreaker? Breaker { get; private init; }
 
     /// <summary>Put before every container and table name; empty by default.</summary>
     public string Prefix { get; private init; } = "";

@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -47,6 +46,7 @@ public static class IngestionSetup
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestRequestJsonContext.Default);
         });
         services.TryAddSingleton(TimeProvider.System);
+        services.AddHttpContextAccessor();
         services.AddSingleton<StorageCalls>();
         services.AddSingleton(sp =>
         {
@@ -67,41 +67,14 @@ public static class IngestionSetup
     public static RouteGroupBuilder MapIngestion(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Function).WithTags("Ingestion");
-        api.MapPost("/events", EventEndpoints.PostEventsAsync).AcceptsJsonBody<List<EventInput>>().ProducesProblems(400, 413, 415, 500);
-        api.MapPut("/items", CatalogEndpoints.PutItemsAsync).AcceptsJsonBody<List<CatalogItem>>().ProducesProblems(400, 413, 415, 500);
+        api.MapPost("/events", EventEndpoints.PostEventsAsync).AcceptsJsonBody<List<EventInput>>().ProducesProblems(400, 413, 415, 503);
+        api.MapPut("/items", CatalogEndpoints.PutItemsAsync).AcceptsJsonBody<List<CatalogItem>>().ProducesProblems(400, 413, 415, 503);
         // Catch-all: an item id may hold '/', sent raw or as %2F.
-        api.MapGet("/items/{*itemId}", CatalogEndpoints.GetItemAsync).ProducesProblems(400, 404, 500);
-        api.MapPatch("/items/{*itemId}", CatalogEndpoints.PatchItemAsync).AcceptsJsonBody<ItemPatch>().ProducesProblems(400, 404, 413, 415, 500);
-        api.MapDelete("/users/{*userId}", UserEndpoints.DeleteUserAsync).ProducesProblems(400, 500);
+        api.MapGet("/items/{*itemId}", CatalogEndpoints.GetItemAsync).ProducesProblems(400, 404, 503);
+        api.MapPatch("/items/{*itemId}", CatalogEndpoints.PatchItemAsync).AcceptsJsonBody<ItemPatch>().ProducesProblems(400, 404, 413, 415, 503);
+        api.MapDelete("/users/{*userId}", UserEndpoints.DeleteUserAsync).ProducesProblems(400, 503);
         // The Functions host posts each trigger invocation to /{function name}; it is no part of the public API.
         app.MapPost("/IngestEvents", EventEndpoints.IngestEventHubAsync).ExcludeFromDescription();
         return api;
-    }
-}
-
-/// <summary>
-/// Runs a request's storage work under the ingestion storage timeout. Any failure becomes a 500 that acknowledges
-/// nothing, so the sender retries; every write is idempotent, so a retry is always safe.
-/// </summary>
-public sealed class StorageCalls(IOptions<IngestOptions> options, ILogger<StorageCalls> logger)
-{
-    public ILogger Logger => logger;
-
-    // Results<,> keeps its type arguments' methods for trimming (it calls their ExecuteAsync); TOk must promise the same.
-    public async Task<Results<TOk, ProblemHttpResult>> RunAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] TOk>(string what, Func<CancellationToken, Task<Results<TOk, ProblemHttpResult>>> work, CancellationToken requestAborted)
-        where TOk : IResult
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
-        deadline.CancelAfter(options.Value.StorageTimeout);
-        try
-        {
-            return await work(deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (!requestAborted.IsCancellationRequested)
-        {
-            logger.LogError(e, "{What} failed; nothing was acknowledged", what);
-            return Problems.Status(StatusCodes.Status500InternalServerError, "Storage unavailable",
-                $"{what} failed before everything was stored, so nothing in this request is acknowledged. Retry it: ingestion is idempotent.");
-        }
     }
 }

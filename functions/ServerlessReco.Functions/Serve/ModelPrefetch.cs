@@ -19,7 +19,7 @@ public sealed class ModelPrefetch
     {
         // On the thread pool, so storage client set-up does not hold up the host build either.
         var current = Task.Run(() => store.Models.ReadCurrentAsync());
-        _download = new Download(current, Task.Run(async () => await current is { } published ? await store.Models.LoadAsync(published.Version) : null));
+        _download = new Download(current, Task.Run(async () => await current is { } published ? await store.Models.LoadAsync(published) : null));
     }
 
     /// <summary>The prefetched download, once; null afterwards.</summary>

@@ -10,19 +10,26 @@ namespace ServerlessReco.Functions.Serve;
 
 /// <summary>
 /// Polls models/current.json and swaps in each new version once it has loaded and verified in the background.
-/// A version whose files fail their sha256 is refused: the model already loaded keeps serving and health
-/// reports the refusal. Requests read <see cref="Current"/> once and keep that instance, so a swap never
-/// mixes two versions within one answer.
+/// A version whose manifest fails current.json's manifestSha256, or whose files fail their sha256, is refused:
+/// the model already loaded keeps serving and health reports the refusal until current.json changes again (a
+/// republish of the repaired version is tried afresh). Requests read <see cref="Current"/> once and keep that
+/// instance, so a swap never mixes two versions within one answer.
 /// </summary>
 public sealed class ModelWatcher(
     DataStore store, ModelPrefetch prefetch, ServeOptions settings, ShopperTokens tokens, IServer server, IHostApplicationLifetime lifetime, ILogger<ModelWatcher> logger) : BackgroundService
 {
     private volatile ServingModel? _current;
-    private string? _refusedManifest;
+    private CurrentModel? _refused;
+    private volatile string? _refusal;
+    private volatile string? _pollFailure;
 
     public ServingModel? Current => _current;
-    /// <summary>Why the newest published version is not the one serving, if it is not.</summary>
-    public string? LastLoadError { get; private set; }
+
+    /// <summary>
+    /// Why the newest published version is not the one serving, if it is not; null once a poll succeeds and nothing
+    /// is refused. Health shows it to anyone, so it names no storage address and no exception text: the log has those.
+    /// </summary>
+    public string? LastLoadError => _refusal ?? _pollFailure;
     public DateTimeOffset? LastPollAt { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,7 +53,7 @@ public sealed class ModelWatcher(
             catch (Exception e)
             {
                 // Storage down or throttled: keep serving what is loaded and try again at the next tick.
-                LastLoadError = $"Polling {ModelStore.CurrentPath} failed: {e.Message}";
+                _pollFailure = $"Polling {ModelStore.CurrentPath} failed at {DateTimeOffset.UtcNow:O}: storage was unreachable or refused the read.";
                 logger.LogWarning(e, "Polling for a new model failed; serving {Version}", _current?.Version ?? "nothing");
             }
         }
@@ -70,10 +77,15 @@ public sealed class ModelWatcher(
         var prefetched = prefetch.Take();
         var published = await (prefetched?.Current ?? store.Models.ReadCurrentAsync(ct));
         LastPollAt = DateTimeOffset.UtcNow;
-        if (published is null || published.Version == _current?.Version) return;
-        // A refused version is not downloaded again every tick; a new publish (new manifest hash) is.
-        var identity = published.Version + "/" + published.ManifestSha256;
-        if (identity == _refusedManifest) return;
+        _pollFailure = null;
+        if (published is null || published.Version == _current?.Version)
+        {
+            _refusal = null;
+            return;
+        }
+        // A refused version is not downloaded again every tick; any change to current.json (a new version, or the
+        // repaired one published again, which rewrites publishedAt) is tried afresh.
+        if (published == _refused) return;
 
         var started = Stopwatch.GetTimestamp();
         ServingModel model;
@@ -81,19 +93,21 @@ public sealed class ModelWatcher(
         {
             // The prefetch loaded what it found current, which is what this poll is installing.
             var artifacts = prefetched is { } download ? await download.Artifacts : null;
-            model = ServingModel.Build(artifacts ?? await store.Models.LoadAsync(published.Version, ct));
+            model = ServingModel.Build(artifacts ?? await store.Models.LoadAsync(published, ct));
         }
         catch (Exception e) when (e is ModelIntegrityException or ArgumentException)
         {
-            _refusedManifest = identity;
-            LastLoadError = $"Refused model version {published.Version}: {e.Message}";
+            _refused = published;
+            // The reasons name the version's files and fields, never storage addresses.
+            _refusal = $"Refused model version {published.Version}: {e.Message}";
             logger.LogError("Refused model version {Version}: {Reason}. Still serving {Serving}.", published.Version, e.Message, _current?.Version ?? "nothing");
             return;
         }
 
         bool first = _current is null;
         _current = model;
-        LastLoadError = null;
+        _refused = null;
+        _refusal = null;
         logger.LogInformation(
             "Model loaded: version {Version} ({Users} users, {Items} items, {Factors} factors, {Kernel} scan) in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
             model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, QuantizedItemFactors.Kernel, Stopwatch.GetElapsedTime(started).TotalMilliseconds, ProcessClock.MillisecondsSinceStart());

@@ -13,6 +13,12 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
     /// <summary>The events table keeps more, but 200 recent events say all a session can say about intent.</summary>
     public const int MaxRecentEvents = 200;
 
+    /// <summary>
+    /// The most a recommendation waits for the events table: beyond it the model alone answers. A bound for a slow
+    /// table; while storage is down the store's breaker fails the read at once.
+    /// </summary>
+    public static readonly TimeSpan EventsReadBudget = TimeSpan.FromSeconds(1);
+
     private readonly RankingPipeline _pipeline = new(new RankingOptions
     {
         RepeatPurchaseCategories = settings.RepeatPurchaseCategories,
@@ -26,9 +32,9 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         int row = model.UserIndex.TryGetValue(user, out int known) ? known : -1;
         var erasedAt = await erasures.ErasedAtAsync(user, ct);
         var events = await ReadEventsAsync(user, ct);
-        var shopper = ShopperHistory.From(events, model, row, DateTimeOffset.UtcNow, erasedAt);
+        var shopper = ShopperHistory.From(events ?? [], model, row, DateTimeOffset.UtcNow, erasedAt);
         var ranked = _pipeline.Recommend(model, catalog, shopper, request);
-        return new RecommendationsResponse(model.Version, ranked.Strategy, request.Market!, locale, Localized(ranked, locale));
+        return new RecommendationsResponse(model.Version, ranked.Strategy, request.Market!, locale, Localized(ranked, locale), FreshEventsUnavailable: events is null);
     }
 
     public PopularResponse Popular(ServingModel model, Market market, string locale, string? category, int count) =>
@@ -44,17 +50,24 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         return items;
     }
 
-    private async Task<List<InteractionEvent>> ReadEventsAsync(string user, CancellationToken ct)
+    /// <summary>The shopper's recent events; null when they could not be read within <see cref="EventsReadBudget"/>.</summary>
+    private async Task<List<InteractionEvent>?> ReadEventsAsync(string user, CancellationToken ct)
     {
+        // While open, the breaker lets a trial call through now and then; the model poll and health make those, so
+        // that no shopper waits on one.
+        if (store.Breaker?.IsOpen == true) return null;
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(EventsReadBudget);
         try
         {
-            return await store.RecentEvents.ReadRecentAsync(user, DateTimeOffset.MinValue, MaxRecentEvents, ct);
+            return await store.RecentEvents.ReadRecentAsync(user, DateTimeOffset.MinValue, MaxRecentEvents, budget.Token);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            // Recommending from the stored model beats failing the storefront's request.
-            logger.LogWarning(e, "Reading recent events failed; answering without real-time signal");
-            return [];
+            // Recommending from the stored model beats failing the storefront's request. One line, not a stack per
+            // request: during an outage every request lands here.
+            logger.LogWarning("Reading recent events failed ({Reason}); answering from the model alone", e.GetType().Name);
+            return null;
         }
     }
 }

@@ -6,7 +6,8 @@ namespace ServerlessReco.Functions.Serve;
 
 public sealed record RecommendedItem(string ItemId, float Score, string Category, LocalizedTitle Title, Reason Reason);
 
-public sealed record RecommendationsResponse(string ModelVersion, Strategy Strategy, string Market, string Locale, IReadOnlyList<RecommendedItem> Items);
+/// <param name="FreshEventsUnavailable">True when the shopper's recent events could not be read (storage down or slow): the answer comes from the model alone.</param>
+public sealed record RecommendationsResponse(string ModelVersion, Strategy Strategy, string Market, string Locale, IReadOnlyList<RecommendedItem> Items, bool FreshEventsUnavailable = false);
 
 public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, string Market, string Locale, IReadOnlyList<RecommendedItem> Items);
 

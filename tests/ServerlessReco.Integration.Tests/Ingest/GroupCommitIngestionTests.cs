@@ -94,11 +94,11 @@ public class GroupCommitIngestionTests
 
         foreach (var response in await http)
         {
-            Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.False((await response.ReadJsonAsync()).TryGetProperty("results", out _));
         }
-        Assert.Equal(HttpStatusCode.InternalServerError, (await hub).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await hub).StatusCode);
         // Nothing acknowledged, nothing half-stored: the rows come only after the log.
         Assert.Equal(1, await CountRowsAsync(store, "events"));
 

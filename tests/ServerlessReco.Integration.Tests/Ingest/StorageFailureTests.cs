@@ -18,7 +18,7 @@ public class StorageFailureTests
     }
 
     [Fact]
-    public async Task Storage_down_answers_500_and_acknowledges_nothing()
+    public async Task Storage_down_answers_503_and_acknowledges_nothing()
     {
         var port = ClosedPort();
         var key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -30,19 +30,19 @@ public class StorageFailureTests
         });
 
         var http = await handler.PostEventsAsync(Json(Event("down-1"), Event("down-2")));
-        Assert.Equal(HttpStatusCode.InternalServerError, http.StatusCode);
-        await Edge.ProblemShape.AssertAsync(handler, http, 500);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, http.StatusCode);
+        await Edge.ProblemShape.AssertAsync(handler, http, 503);
         var problem = await http.ReadJsonAsync();
         Assert.Equal("Storage unavailable", problem.GetProperty("title").GetString());
         Assert.False(problem.TryGetProperty("results", out _));
 
         var now = DateTimeOffset.UtcNow;
         var hub = await handler.Client.PostAsync("/IngestEvents", Json(EventHubTriggerTests.HostPayload([Event("down-3").ToJsonString()], [now])));
-        Assert.Equal(HttpStatusCode.InternalServerError, hub.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, hub.StatusCode);
         Assert.False((await hub.ReadJsonAsync()).TryGetProperty("ReturnValue", out _));
 
         // Even an event that would only be dead-lettered is not acknowledged while storage is down.
         var rejectedOnly = await handler.PostEventsAsync(Json("[{\"eventId\": 1}]"));
-        Assert.Equal(HttpStatusCode.InternalServerError, rejectedOnly.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, rejectedOnly.StatusCode);
     }
 }

@@ -47,7 +47,9 @@ public class ModelLifecycleTests
         var bytes = (await store.Blobs.GetAsync(Containers.Models, "v3/item_factors.npy"))!.ToArray();
         bytes[^1] ^= 0x5A;
         await store.Blobs.PutAsync(Containers.Models, "v3/item_factors.npy", new BinaryData(bytes), overwrite: true);
-        var current = new CurrentModel("v3", DateTimeOffset.UtcNow, "0");
+        // The manifest is intact, so the refusal is the file's own hash.
+        var manifestSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData((await store.Blobs.GetAsync(Containers.Models, "v3/manifest.json"))!.ToArray()));
+        var current = new CurrentModel("v3", DateTimeOffset.UtcNow, manifestSha);
         await store.Blobs.PutAsync(Containers.Models, ModelStore.CurrentPath,
             new BinaryData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(current, PublishJsonContext.Default.CurrentModel)), overwrite: true);
 
