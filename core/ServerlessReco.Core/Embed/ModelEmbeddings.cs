@@ -119,6 +119,9 @@ public static class ModelEmbeddings
             PurchaseItems = model.PurchaseItems,
             ItemEmbeddings = embeddings,
             EmbeddingDimension = d,
+            SequenceWeights = model.SequenceWeights,
+            SequenceHistoryPointers = model.SequenceHistoryPointers,
+            SequenceHistoryItems = model.SequenceHistoryItems,
         };
         return new EmbeddedModel(embedded, new ModelEmbeddingReport(items, withText, texts.Count, seconds, warmWithText, coldStart));
     }
