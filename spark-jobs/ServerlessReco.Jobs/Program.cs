@@ -68,7 +68,8 @@ var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environm
 var seed = new Option<int?>("--seed") { Description = $"default: tuned, else {defaults.Als.Seed}" };
 var sequenceModel = new Option<bool>("--sequence") { Description = "also train the self-attentive sequence model (SASRec) and record it in the version" };
 var sequenceEpochs = new Option<int?>("--sequence-epochs") { Description = $"most sequence epochs (early stopping may end sooner; default {new ServerlessReco.Sequence.SequenceOptions().MaxEpochs})" };
-Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed, sequenceModel, sequenceEpochs];
+var sequencePatience = new Option<int?>("--sequence-patience") { Description = $"epochs without a better validation NDCG@10 before stopping (default {new ServerlessReco.Sequence.SequenceOptions().Patience})" };
+Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed, sequenceModel, sequenceEpochs, sequencePatience];
 async Task<TrainSettings> Settings(ParseResult parse, DataStore data, CancellationToken ct) => new()
 {
     Parameters = await TrainJob.ParametersAsync(data, new ParameterOverrides(parse.GetValue(factors), parse.GetValue(iterations), parse.GetValue(regularization),
@@ -81,7 +82,11 @@ ServerlessReco.Sequence.SequenceOptions? SequenceSettings(ParseResult parse)
 {
     if (!parse.GetValue(sequenceModel)) return null;
     var options = new ServerlessReco.Sequence.SequenceOptions { Threads = parse.GetValue(threads) };
-    return parse.GetValue(sequenceEpochs) is { } epochs ? options with { MaxEpochs = epochs } : options;
+    return options with
+    {
+        MaxEpochs = parse.GetValue(sequenceEpochs) ?? options.MaxEpochs,
+        Patience = parse.GetValue(sequencePatience) ?? options.Patience,
+    };
 }
 
 // Encoder options shared by train and embed-items.
