@@ -67,14 +67,28 @@ var halfLife = new Option<double?>("--half-life") { Description = $"days after w
 var until = new Option<string?>("--until") { Description = "only events up to this date/time (ISO 8601)" };
 var threads = new Option<int>("--threads") { DefaultValueFactory = _ => Environment.ProcessorCount };
 var seed = new Option<int?>("--seed") { Description = $"default: tuned, else {defaults.Als.Seed}" };
-Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed];
+var sequenceModel = new Option<bool>("--sequence") { Description = "also train the self-attentive sequence model (SASRec) and record it in the version" };
+var sequenceEpochs = new Option<int?>("--sequence-epochs") { Description = $"most sequence epochs (early stopping may end sooner; default {new ServerlessReco.Sequence.SequenceOptions().MaxEpochs})" };
+var sequencePatience = new Option<int?>("--sequence-patience") { Description = $"epochs without a better validation NDCG@10 before stopping (default {new ServerlessReco.Sequence.SequenceOptions().Patience})" };
+Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed, sequenceModel, sequenceEpochs, sequencePatience];
 async Task<TrainSettings> Settings(ParseResult parse, DataStore data, CancellationToken ct) => new()
 {
     Parameters = await TrainJob.ParametersAsync(data, new ParameterOverrides(parse.GetValue(factors), parse.GetValue(iterations), parse.GetValue(regularization),
         parse.GetValue(alpha), parse.GetValue(halfLife), parse.GetValue(seed)), ct),
     Until = parse.GetValue(until) is { } u ? DateTimeOffset.Parse(u, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null,
     Threads = parse.GetValue(threads),
+    Sequence = SequenceSettings(parse),
 };
+ServerlessReco.Sequence.SequenceOptions? SequenceSettings(ParseResult parse)
+{
+    if (!parse.GetValue(sequenceModel)) return null;
+    var options = new ServerlessReco.Sequence.SequenceOptions { Threads = parse.GetValue(threads) };
+    return options with
+    {
+        MaxEpochs = parse.GetValue(sequenceEpochs) ?? options.MaxEpochs,
+        Patience = parse.GetValue(sequencePatience) ?? options.Patience,
+    };
+}
 
 // Encoder options shared by train and embed-items.
 const string EncoderDirectoryVariable = "RECO_ENCODER_DIR";

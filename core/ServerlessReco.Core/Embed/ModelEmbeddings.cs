@@ -112,6 +112,9 @@ public static class ModelEmbeddings
             ItemFactors = itemFactors,
             ItemEmbeddings = embeddings,
             EmbeddingDimension = d,
+            SequenceWeights = model.SequenceWeights,
+            SequenceHistoryPointers = model.SequenceHistoryPointers,
+            SequenceHistoryItems = model.SequenceHistoryItems,
         };
         return new EmbeddedModel(embedded, new ModelEmbeddingReport(items, withText, texts.Count, seconds, warmWithText, coldStart));
     }

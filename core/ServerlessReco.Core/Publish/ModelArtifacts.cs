@@ -18,6 +18,14 @@ public sealed record ModelArtifacts
     public float[]? ItemEmbeddings { get; init; }
     public int EmbeddingDimension { get; init; }
     public string[] ItemCategories { get; init; } = [];
+    /// <summary>The sequence network's flat weights (see <see cref="Sequence.SequenceLayout"/>) when the manifest has a sequence model.</summary>
+    public float[]? SequenceWeights { get; init; }
+    /// <summary>Each user's newest items in the training data, oldest first (CSR over users): the sequence model's input before fresh events.</summary>
+    public int[] SequenceHistoryPointers { get; init; } = [];
+    public int[] SequenceHistoryItems { get; init; } = [];
+
+    public ReadOnlySpan<int> SequenceHistoryOf(int user) =>
+        SequenceHistoryPointers.Length == UserCount + 1 ? SequenceHistoryItems.AsSpan(SequenceHistoryPointers[user], SequenceHistoryPointers[user + 1] - SequenceHistoryPointers[user]) : [];
 
     /// <summary>
     /// What each user bought in the training data, as CSR row pointers (users + 1) and item indices: serving

@@ -18,6 +18,10 @@ public sealed class ModelStore(IBlobStore blobs)
     /// <summary>What `evaluate --tune` chose; `train` starts from it, so the tuned parameters are the published ones.</summary>
     public const string TunedParametersPath = "tuned-parameters.json";
 
+    private const string SequenceWeightsFile = "sequence_weights.npy";
+    private const string SequenceHistoryPointersFile = "sequence_history_indptr.npy";
+    private const string SequenceHistoryItemsFile = "sequence_history_indices.npy";
+
     public static string NewVersion(DateTimeOffset now) => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     public async Task<ModelManifest> WriteVersionAsync(ModelArtifacts model, CancellationToken ct = default)
@@ -36,6 +40,12 @@ public sealed class ModelStore(IBlobStore blobs)
         {
             files["user_purchases_indptr.npy"] = Npy.WriteInt32(model.PurchasePointers);
             files["user_purchases_indices.npy"] = Npy.WriteInt32(model.PurchaseItems);
+        }
+        if (model.SequenceWeights is { } sequence)
+        {
+            files[SequenceWeightsFile] = Npy.Write(sequence, 1, sequence.Length);
+            files[SequenceHistoryPointersFile] = Npy.WriteInt32(model.SequenceHistoryPointers);
+            files[SequenceHistoryItemsFile] = Npy.WriteInt32(model.SequenceHistoryItems);
         }
         if (model.ItemEmbeddings is { } emb)
             files["item_embeddings.npy"] = Npy.Write(emb, model.ItemCount, model.EmbeddingDimension);
@@ -102,12 +112,15 @@ public sealed class ModelStore(IBlobStore blobs)
         var itemIds = ReadAsync("item_ids.txt", ReadLinesAsync);
         var marketIds = ReadAsync("popularity_markets.txt", ReadLinesAsync);
         var categories = Listed("item_categories.txt") ? ReadAsync("item_categories.txt", ReadLinesAsync) : null;
+        var sequence = manifest.Training.Sequence is null ? null : ReadAsync(SequenceWeightsFile, Npy.ReadAsync<float>);
+        var sequenceHistory = manifest.Training.Sequence is null ? default
+            : (Pointers: ReadAsync(SequenceHistoryPointersFile, Npy.ReadAsync<int>), Items: ReadAsync(SequenceHistoryItemsFile, Npy.ReadAsync<int>));
         var embeddings = Listed("item_embeddings.npy") ? ReadAsync("item_embeddings.npy", Npy.ReadAsync<float>) : null;
         var purchases = Listed("user_purchases_indptr.npy") && Listed("user_purchases_indices.npy")
             ? (Pointers: ReadAsync("user_purchases_indptr.npy", Npy.ReadAsync<int>), Items: ReadAsync("user_purchases_indices.npy", Npy.ReadAsync<int>))
             : default;
         Task[] all = [userFactors, itemFactors, popularity, userIds, itemIds, marketIds, categories ?? Task.CompletedTask,
-            embeddings ?? Task.CompletedTask, purchases.Pointers ?? Task.CompletedTask, purchases.Items ?? Task.CompletedTask];
+            embeddings ?? Task.CompletedTask, sequence ?? Task.CompletedTask, sequenceHistory.Pointers ?? Task.CompletedTask, sequenceHistory.Items ?? Task.CompletedTask, purchases.Pointers ?? Task.CompletedTask, purchases.Items ?? Task.CompletedTask];
         await Task.WhenAll(all).ConfigureAwait(false);
 
         var (userMatrix, users, k1) = userFactors.Result;
@@ -124,6 +137,17 @@ public sealed class ModelStore(IBlobStore blobs)
             (embeddingMatrix, int embItems, dimension) = embeddings.Result;
             if (embItems != items) throw new ModelIntegrityException($"Model version {version}: item_embeddings.npy has {embItems} rows for {items} items.");
         }
+        float[]? sequenceWeights = null;
+        if (sequence is not null)
+        {
+            sequenceWeights = sequence.Result.Values;
+            int expected = new Sequence.SequenceLayout(items, manifest.Training.Sequence!).Size;
+            if (sequenceWeights.Length != expected)
+                throw new ModelIntegrityException($"Model version {version}: {SequenceWeightsFile} has {sequenceWeights.Length} weights, the manifest's sequence architecture needs {expected}.");
+        }
+        int[] historyPointers = sequenceHistory.Pointers?.Result.Values ?? [], historyItems = sequenceHistory.Items?.Result.Values ?? [];
+        if (sequenceHistory.Pointers is not null && (historyPointers.Length != users + 1 || historyPointers[0] != 0 || historyPointers[^1] != historyItems.Length || historyItems.Any(i => (uint)i >= (uint)items)))
+            throw new ModelIntegrityException($"Model version {version}: sequence_history_*.npy is not a CSR matrix of {users} users over {items} items.");
         int[] pointers = purchases.Pointers?.Result.Values ?? [], purchased = purchases.Items?.Result.Values ?? [];
         if (purchases.Pointers is not null && (pointers.Length != users + 1 || pointers[0] != 0 || pointers[^1] != purchased.Length || purchased.Any(i => (uint)i >= (uint)items)))
             throw new ModelIntegrityException($"Model version {version}: user_purchases_*.npy is not a CSR matrix of {users} users over {items} items.");
@@ -141,6 +165,9 @@ public sealed class ModelStore(IBlobStore blobs)
             ItemEmbeddings = embeddingMatrix,
             EmbeddingDimension = dimension,
             ItemCategories = itemCategories,
+            SequenceWeights = sequenceWeights,
+            SequenceHistoryPointers = historyPointers,
+            SequenceHistoryItems = historyItems,
         };
 
         bool Listed(string name) => manifest.Files.ContainsKey(name);

@@ -21,6 +21,11 @@ public sealed class ShopperHistory
     /// <summary>Model item index -> strength r, by the model's own <see cref="Train.InteractionStrength"/>, for the events to fold in.</summary>
     public Dictionary<int, float> FoldIn { get; } = [];
     public HashSet<string> Purchased { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Model item indices the sequence model reads, oldest first: the training history the version keeps, then the
+    /// events it has not seen; empty when the version has no sequence model.
+    /// </summary>
+    public int[] Sequence { get; private set; } = [];
     private readonly List<(int Index, bool Purchased)> _recentItems = [];
     private readonly List<string> _itemIds = [];
 
@@ -42,6 +47,7 @@ public sealed class ShopperHistory
         var strength = model.Training.Interactions;
         var trainedUntil = model.Manifest.TrainedUntil;
         var seen = new HashSet<int>();
+        var fresh = new List<int>();
         foreach (var e in events)
         {
             if (e.Type == EventType.Purchase) history.Purchased.Add(e.Item);
@@ -49,6 +55,7 @@ public sealed class ShopperHistory
             if (!model.ItemIndex.TryGetValue(e.Item, out int item)) continue;
             if (seen.Add(item) && history._recentItems.Count < ExplainingItems) history._recentItems.Add((item, false));
             if (known && e.Timestamp <= trainedUntil) continue;
+            fresh.Add(item);
             float r = strength.Of(e, now);
             if (r > 0) history.FoldIn[item] = history.FoldIn.GetValueOrDefault(item) + r;
         }
@@ -61,6 +68,13 @@ public sealed class ShopperHistory
                 if (seen.Add(item) && history._recentItems.Count < ExplainingItems) history._recentItems.Add((item, true));
             }
         }
+        if (model.Sequence is { } network)
+        {
+            fresh.Reverse();
+            var trained = known ? model.Artifacts.SequenceHistoryOf(modelRow) : [];
+            var items = ServerlessReco.Sequence.SequenceModel.Collapse([.. trained, .. fresh]);
+            history.Sequence = items[Math.Max(0, items.Length - network.Layout.MaxLength)..];
+        }
         for (int i = 0; i < history._recentItems.Count; i++)
         {
             var (index, _) = history._recentItems[i];
@@ -68,6 +82,9 @@ public sealed class ShopperHistory
         }
         return history;
     }
+
+    /// <summary>Whether the shopper bought <paramref name="item"/>: explanations say so.</summary>
+    public bool Bought(ServingModel model, int item) => Purchased.Contains(model.Artifacts.ItemIds[item]);
 
     /// <summary>The categories the shopper buys from (or, without purchases, browses): "new" for cross-category slots.</summary>
     public HashSet<string> Categories(ServingModel model, IServingCatalog catalog)

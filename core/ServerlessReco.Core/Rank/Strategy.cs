@@ -14,6 +14,10 @@ public enum Strategy
     [JsonStringEnumMemberName("popularity")] Popularity,
     /// <summary>Item-to-item: behaviour cosine blended with content cosine.</summary>
     [JsonStringEnumMemberName("similar-items")] SimilarItems,
+    /// <summary>The self-attentive sequence model over the shopper's most recent items.</summary>
+    [JsonStringEnumMemberName("sequence")] Sequence,
+    /// <summary>ALS (with fold-in) and the sequence model, each z-scored over all items, blended.</summary>
+    [JsonStringEnumMemberName("als+sequence")] AlsSequence,
 }
 
 /// <summary>

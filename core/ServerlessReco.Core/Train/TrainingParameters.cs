@@ -15,6 +15,9 @@ public sealed record TrainingParameters
     /// <summary>Pseudo-events of global popularity added to every market's counts.</summary>
     [JsonRequired] public float PopularityShrinkage { get; init; } = 50f;
 
+    /// <summary>The sequence model's architecture and training, when the version has one; null for an ALS-only model.</summary>
+    public Sequence.SequenceOptions? Sequence { get; init; }
+
     /// <summary>Where the hyper-parameters came from: "defaults", "command line", or the tuning run that chose them.</summary>
     public string ChosenBy { get; init; } = "defaults";
 
@@ -22,6 +25,7 @@ public sealed record TrainingParameters
     {
         Als.Validate();
         Interactions.Validate();
+        Sequence?.Validate();
         if (!float.IsFinite(PopularityShrinkage) || PopularityShrinkage < 0)
             throw new ArgumentOutOfRangeException(nameof(PopularityShrinkage), PopularityShrinkage, "Popularity shrinkage must be finite and not negative.");
     }

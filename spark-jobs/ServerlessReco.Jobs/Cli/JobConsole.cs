@@ -157,6 +157,7 @@ public static class JobConsole
         AnsiConsole.MarkupLine(Markup.Escape($"events {r.Events:N0} (distinct ids), users {r.Users:N0}, items {r.Items:N0}, non-zeros {r.NonZeros:N0}, read in {r.ReadSeconds:F1} s"));
         RenderParameters(r.Manifest.Training);
         AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"ALS: {r.SecondsPerIteration:F3} s/iteration on {r.Threads} threads")));
+        foreach (var epoch in r.SequenceEpochs ?? []) AnsiConsole.MarkupLine(Markup.Escape(Sequence.SequenceModel.Describe(epoch)));
         if (r.Embedding is { } embedding) Render(embedding);
         else AnsiConsole.MarkupLine(Markup.Escape(NoEncoderMessage));
         AnsiConsole.MarkupLine($"[green]model version {r.Manifest.Version}[/] written to {Markup.Escape(r.Store)} models/{r.Manifest.Version}/ ({r.Manifest.Files.Values.Sum(f => f.Bytes) / 1e6:F1} MB) in {r.TotalSeconds:F1} s; publish it with: ./reco jobs publish --version {r.Manifest.Version}");

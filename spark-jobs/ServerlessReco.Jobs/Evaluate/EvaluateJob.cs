@@ -85,6 +85,9 @@ public static class EvaluateJob
         Run($"served, diversity {DiverseServingDiversity.ToString(CultureInfo.InvariantCulture)} + cross-category", alsSeconds, () => Evaluator.Evaluate(train.UserItems, split.Test,
             ServedRanker(model, servedCatalog, train, new RecommendationRequest { Market = null, Diversity = DiverseServingDiversity, CrossCategory = true }), k, settings.Threads, context));
 
+        if (settings.Sequence is { } sequence)
+            results.AddRange(SequenceEvaluation.Run(split, ValidationSpec(splitSpec), model.Artifacts, sequence, k, settings, catalog, context));
+
         var content = encoder is null ? null
             : ContentQualityEvaluation.Run(split, model.Artifacts, catalog, encoder, settings.Parameters.Interactions, k, settings.Threads, ct);
         return new EvaluationReport(split.Description, k, train.UserIds.Length, train.ItemIds.Length, train.UserItems.NonZeros, testUsers, split.Test.NonZeros,
@@ -105,9 +108,10 @@ public static class EvaluateJob
     /// serving runs, over the model a published version would hold, in the user's latest market (any market when
     /// it is unknown), with the catalogue's filters. No events arrived after training, so there is nothing to fold in.
     /// </summary>
-    public static UserRanker ServedRanker(ServingModel model, IServingCatalog catalog, TrainingData train, RecommendationRequest request)
+    public static UserRanker ServedRanker(ServingModel model, IServingCatalog catalog, TrainingData train, RecommendationRequest request,
+        IReadOnlyList<IScorer>? scorers = null)
     {
-        var pipeline = new RankingPipeline(new RankingOptions());
+        var pipeline = new RankingPipeline(scorers ?? RankingPipeline.DefaultScorers, new RankingOptions());
         return (user, list) =>
         {
             var market = train.Markets[train.UserMarket[user]];
@@ -119,6 +123,14 @@ public static class EvaluateJob
         };
     }
 
+    /// <summary>The validation split inside the training part: the last 30 days before a time split's test period.</summary>
+    internal static string ValidationSpec(string splitSpec)
+    {
+        if (!splitSpec.StartsWith("time:", StringComparison.Ordinal)) return "stratified:0.8:7";
+        var at = DateTimeOffset.Parse(splitSpec[5..], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        return $"time:{at.AddDays(-30):yyyy-MM-dd}";
+    }
+
     /// <summary>
     /// Grid search of the served pipeline's NDCG@k on a validation split carved out of the training part only (the
     /// last 30 days before the test period for a time split; a further stratified split otherwise), so the test
@@ -127,14 +139,7 @@ public static class EvaluateJob
     private static (TrainSettings, List<TuningTrial>) Tune(IReadOnlyList<InteractionEvent> trainEvents, string splitSpec, int k, TrainSettings settings,
         IReadOnlyDictionary<string, CatalogItem> catalog)
     {
-        string validationSpec;
-        if (splitSpec.StartsWith("time:", StringComparison.Ordinal))
-        {
-            var at = DateTimeOffset.Parse(splitSpec[5..], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-            validationSpec = $"time:{at.AddDays(-30):yyyy-MM-dd}";
-        }
-        else validationSpec = "stratified:0.8:7";
-        var validation = EvaluationSplit.Build(trainEvents, validationSpec, settings.Parameters.Interactions);
+        var validation = EvaluationSplit.Build(trainEvents, ValidationSpec(splitSpec), settings.Parameters.Interactions);
         var servedCatalog = new FixedCatalog(catalog);
         var trials = new List<TuningTrial>();
         var best = settings;

@@ -12,7 +12,7 @@ namespace ServerlessReco.Jobs.Train;
 /// <param name="Embedding">What adding embeddings did; null without an encoder.</param>
 public sealed record TrainResult(
     ModelManifest Manifest, string Store, long Events, int Users, int Items, long NonZeros, double ReadSeconds, double SecondsPerIteration,
-    int Threads, double TotalSeconds, ModelEmbeddingReport? Embedding);
+    int Threads, double TotalSeconds, ModelEmbeddingReport? Embedding, IReadOnlyList<Sequence.SequenceEpochReport>? SequenceEpochs = null);
 
 /// <summary>Hyper-parameters given on the command line; each replaces the stored or default value it names.</summary>
 public sealed record ParameterOverrides(int? Factors = null, int? Iterations = null, float? Regularization = null, float? Alpha = null, double? HalfLifeDays = null, int? Seed = null)
@@ -81,6 +81,20 @@ public static class TrainJob
             return Task.CompletedTask;
         }).ConfigureAwait(false);
         var model = TrainedModel.Build(data, factors!, settings.Parameters, catalog, DateTimeOffset.UtcNow);
+        List<Sequence.SequenceEpochReport>? epochs = null;
+        if (settings.Sequence is { } sequence)
+        {
+            epochs = [];
+            await progress.RunAsync($"sequence model, hidden {sequence.Hidden}, {sequence.Blocks} blocks, up to {sequence.MaxEpochs} epochs", advance =>
+            {
+                model = Sequence.SequenceModel.Add(model, events, sequence, report =>
+                {
+                    epochs.Add(report);
+                    advance(report.Epoch, sequence.MaxEpochs);
+                }, ct);
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+        }
 
         ModelEmbeddingReport? embedding = null;
         if (encoder is not null)
@@ -97,6 +111,6 @@ public static class TrainJob
         }
         var written = await store.Models.WriteVersionAsync(model, ct).ConfigureAwait(false);
         return new TrainResult(written, store.Description, data.EventCount, data.UserIds.Length, data.ItemIds.Length, data.UserItems.NonZeros, readSeconds,
-            alsSeconds / Math.Max(1, als.Iterations), als.Threads, clock.Elapsed.TotalSeconds, embedding);
+            alsSeconds / Math.Max(1, als.Iterations), als.Threads, clock.Elapsed.TotalSeconds, embedding, epochs);
     }
 }

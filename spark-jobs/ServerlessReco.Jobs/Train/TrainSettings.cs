@@ -9,5 +9,8 @@ public sealed record TrainSettings
     public DateTimeOffset? Until { get; init; }
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Also train the sequence model with these options (recorded in the manifest); null: ALS only.</summary>
+    public Sequence.SequenceOptions? Sequence { get; init; }
+
     public AlsOptions Als => Parameters.Als with { Threads = Threads };
 }

@@ -1,0 +1,98 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace ServerlessReco.Sequence;
+
+/// <summary>
+/// Binary cross-entropy of the next item against one sampled negative at every position (SASRec's loss):
+/// logit = output row . item embedding, with the same embeddings the input reads. The batch is split into one
+/// contiguous chunk per thread, each with its own gradient buffer, summed in chunk order: the result is
+/// deterministic for a given thread count. Dropout and negatives come from (seed, step, example).
+/// </summary>
+public sealed class SequenceObjective<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly SequenceNetwork<T> _network;
+    private readonly SequenceOptions _options;
+    private readonly T[][] _buffers;
+
+    public SequenceObjective(SequenceNetwork<T> network, SequenceOptions options)
+    {
+        _network = network;
+        _options = options;
+        _buffers = new T[options.Threads][];
+    }
+
+    /// <summary>
+    /// Mean loss over every predicted position of <paramref name="batch"/> (each an item sequence, oldest first,
+    /// 2 to MaxLength + 1 items: every item but the first is a target), and its gradient, written to
+    /// <paramref name="gradient"/>.
+    /// </summary>
+    public T LossAndGradient(IReadOnlyList<int[]> batch, long step, Span<T> gradient, CancellationToken ct = default)
+    {
+        long targets = 0;
+        foreach (var sequence in batch) targets += sequence.Length - 1;
+        if (targets == 0) throw new ArgumentException("A batch needs at least one sequence of two items.", nameof(batch));
+        T weight = T.One / T.CreateChecked(targets);
+        int chunks = Math.Min(_options.Threads, batch.Count);
+        var losses = new T[chunks];
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks, CancellationToken = ct }, c =>
+        {
+            var buffer = _buffers[c] ??= new T[_network.Layout.Size];
+            Array.Clear(buffer);
+            T loss = T.Zero;
+            for (int e = batch.Count * c / chunks; e < batch.Count * (c + 1) / chunks; e++)
+                loss += Example(batch[e], SplitMix.For(_options.Seed, step, e), weight, buffer);
+            losses[c] = loss;
+        });
+        gradient.Clear();
+        T total = T.Zero;
+        for (int c = 0; c < chunks; c++)
+        {
+            TensorPrimitives.Add(gradient, _buffers[c], gradient);
+            total += losses[c];
+        }
+        return total;
+    }
+
+    private T Example(int[] sequence, SplitMix rng, T weight, T[] gradient)
+    {
+        var layout = _network.Layout;
+        int d = layout.Hidden, m = sequence.Length - 1;
+        if (m < 1 || m > layout.MaxLength)
+            throw new ArgumentException($"A training sequence has 2 to {layout.MaxLength + 1} items.", nameof(sequence));
+        var trace = _network.Forward(sequence.AsSpan(0, m), T.CreateChecked(_options.Dropout), ref rng, train: true);
+        var dOutput = new T[m * d];
+        T loss = T.Zero;
+        for (int t = 0; t < m; t++)
+        {
+            int positive = sequence[t + 1];
+            int negative = Negative(sequence, layout.Items, ref rng);
+            var output = trace.Output.AsSpan(t * d, d);
+            var dRow = dOutput.AsSpan(t * d, d);
+            T lp = TensorPrimitives.Dot(output, _network.ItemEmbedding(positive));
+            T ln = TensorPrimitives.Dot(output, _network.ItemEmbedding(negative));
+            loss += weight * (Softplus(-lp) + Softplus(ln));
+            T gp = weight * (Sigmoid(lp) - T.One), gn = weight * Sigmoid(ln);
+            TensorPrimitives.MultiplyAdd(_network.ItemEmbedding(positive), gp, dRow, dRow);
+            TensorPrimitives.MultiplyAdd(_network.ItemEmbedding(negative), gn, dRow, dRow);
+            var ep = gradient.AsSpan(layout.ItemEmbeddings + positive * d, d);
+            TensorPrimitives.MultiplyAdd(output, gp, ep, ep);
+            var en = gradient.AsSpan(layout.ItemEmbeddings + negative * d, d);
+            TensorPrimitives.MultiplyAdd(output, gn, en, en);
+        }
+        _network.Backward(trace, dOutput, gradient);
+        return loss;
+    }
+
+    /// <summary>A uniform item outside the sequence; after a few tries (tiny catalogs) any item will do.</summary>
+    private static int Negative(int[] sequence, int items, ref SplitMix rng)
+    {
+        int candidate = rng.Next(items);
+        for (int tries = 0; tries < 8 && Array.IndexOf(sequence, candidate) >= 0; tries++) candidate = rng.Next(items);
+        return candidate;
+    }
+
+    private static T Sigmoid(T x) => T.One / (T.One + T.Exp(-x));
+
+    private static T Softplus(T x) => x > T.Zero ? x + T.Log(T.One + T.Exp(-x)) : T.Log(T.One + T.Exp(x));
+}
