@@ -8,13 +8,26 @@ public class RecoScriptTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>Runs <paramref name="test"/> with a fresh temporary folder, deleted afterwards whatever happens.</summary>
+    private static async Task InWorkDirectoryAsync(string prefix, Func<string, Task> test)
+    {
+        var work = Directory.CreateTempSubdirectory(prefix).FullName;
+        try
+        {
+            await test(work);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task Jobs_take_store_before_or_after_the_job_name_and_a_directory_store_starts_no_azurite(bool storeFirst)
     {
-        var work = Directory.CreateTempSubdirectory("reco-jobs-cli-").FullName;
-        try
+        await InWorkDirectoryAsync("reco-jobs-cli-", async work =>
         {
             var csv = Path.Combine(work, "orders.csv");
             await File.WriteAllLinesAsync(csv, ["user,item", "u1,A1", "u1,A2", "u2,A1"]);
@@ -29,18 +42,13 @@ public class RecoScriptTests
             Assert.DoesNotContain("azurite", script.Output, StringComparison.Ordinal);
             var events = await DataStore.Open("dir:" + storeDirectory, configuredConnection: null, prefix: "").EventLog.ReadDistinctAsync();
             Assert.Equal(3, events.Count);
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task Evaluate_min_lift_gates_on_the_served_pipeline_with_exit_code_3()
     {
-        var work = Directory.CreateTempSubdirectory("reco-jobs-gate-").FullName;
-        try
+        await InWorkDirectoryAsync("reco-jobs-gate-", async work =>
         {
             // The first 30,000 rows of the real data: a month of December 2010, split on the 10th.
             var sample = Path.Combine(work, "sample.csv");
@@ -59,18 +67,13 @@ public class RecoScriptTests
             Assert.Equal(3, await failing.WaitForExitAsync(Timeout));
             Assert.Contains("served pipeline lift", failing.Output, StringComparison.Ordinal);
             Assert.Equal(0, await passing.WaitForExitAsync(Timeout));
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task A_seeded_stratified_split_is_the_same_in_every_process()
     {
-        var work = Directory.CreateTempSubdirectory("reco-jobs-split-").FullName;
-        try
+        await InWorkDirectoryAsync("reco-jobs-split-", async work =>
         {
             var csv = Path.Combine(work, "orders.csv");
             var random = new Random(5);
@@ -91,11 +94,7 @@ public class RecoScriptTests
             }
 
             Assert.Equal(reports[0], reports[1]);
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        });
     }
 
     [Fact]
