@@ -227,4 +227,14 @@ shopperToken.SetAction(parse =>
 });
 root.Subcommands.Add(shopperToken);
 
-return await root.Parse(args).InvokeAsync();
+// A job that cannot run says why in one line; a stack trace is for defects, not for a missing folder or option.
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException
+    or ServerlessReco.Publish.ModelIntegrityException or Azure.RequestFailedException or System.Text.Json.JsonException)
+{
+    Console.Error.WriteLine($"reco-jobs: {e.Message}");
+    return 1;
+}

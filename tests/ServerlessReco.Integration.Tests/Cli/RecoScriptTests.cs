@@ -98,6 +98,18 @@ public class RecoScriptTests
     }
 
     [Fact]
+    public async Task A_job_that_cannot_run_says_why_in_one_line_without_a_stack_trace() =>
+        await InWorkDirectoryAsync("reco-jobs-empty-", async work =>
+        {
+            await using var train = RecoScript.Start(null, ["jobs", "train", "--store", "dir:" + Path.Combine(work, "store")]);
+
+            Assert.Equal(1, await train.WaitForExitAsync(Timeout));
+            Assert.Contains("reco-jobs: The event log in dir:", train.Output, StringComparison.Ordinal);
+            Assert.Contains("import or ingest some first", train.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", train.Output, StringComparison.Ordinal);
+        });
+
+    [Fact]
     public async Task Sigterm_to_serve_stops_the_handler_and_the_azurite_it_started_and_frees_the_port()
     {
         int port = FreePort();
