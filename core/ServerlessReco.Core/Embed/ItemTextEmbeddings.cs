@@ -15,6 +15,53 @@ namespace ServerlessReco.Embed;
 /// </remarks>
 public static class ItemTextEmbeddings
 {
+    // Texts handed to the encoder per call: large enough for its length-sorted batching, small enough for live progress.
+    private const int TextsPerChunk = 512;
+
+    /// <summary>
+    /// Every item's embedding (row-major, items x the encoder's dimension; a zero row for an item that is null or has
+    /// no title), each distinct text embedded once however many items or languages share it.
+    /// </summary>
+    /// <param name="progress">Called with (texts embedded, texts to embed) as the encoder goes.</param>
+    public static ItemEmbeddingBatch Embed(IReadOnlyList<CatalogItem?> items, TextEncoder encoder, int batchSize,
+        Action<int, int>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        int d = encoder.Dimension;
+        var textIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var texts = new List<string>();
+        var itemRows = new int[items.Count][];
+        for (int i = 0; i < items.Count; i++)
+        {
+            itemRows[i] = [.. (items[i] is { } item ? TextsOf(item) : []).Select(text =>
+            {
+                if (!textIndex.TryGetValue(text, out int row)) { row = texts.Count; textIndex[text] = row; texts.Add(text); }
+                return row;
+            })];
+        }
+
+        var textEmbeddings = new float[texts.Count * d];
+        progress?.Invoke(0, texts.Count);
+        for (int start = 0; start < texts.Count; start += TextsPerChunk)
+        {
+            ct.ThrowIfCancellationRequested();
+            int count = Math.Min(TextsPerChunk, texts.Count - start);
+            encoder.Embed(texts.GetRange(start, count), batchSize).CopyTo(textEmbeddings.AsSpan(start * d));
+            progress?.Invoke(start + count, texts.Count);
+        }
+
+        var embeddings = new float[items.Count * d];
+        var hasText = new bool[items.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            hasText[i] = itemRows[i].Length > 0;
+            Combine(textEmbeddings, d, itemRows[i], embeddings.AsSpan(i * d, d));
+        }
+        return new ItemEmbeddingBatch(embeddings, hasText, texts.Count);
+    }
+
     /// <summary>The item's distinct non-blank titles, source title first; empty when it has none.</summary>
     public static IReadOnlyList<string> TextsOf(CatalogItem item)
     {
@@ -44,3 +91,8 @@ public static class ItemTextEmbeddings
         if (total > 0) TensorPrimitives.Divide(target, total, target);
     }
 }
+
+/// <param name="Embeddings">Row-major, items x dimension.</param>
+/// <param name="HasText">Whether each item had a title, and so a non-zero row.</param>
+/// <param name="DistinctTexts">Texts the encoder embedded.</param>
+public sealed record ItemEmbeddingBatch(float[] Embeddings, bool[] HasText, int DistinctTexts);

@@ -21,9 +21,6 @@ public sealed record EmbeddedModel(ModelArtifacts Model, ModelEmbeddingReport Re
 /// </summary>
 public static class ModelEmbeddings
 {
-    // Texts handed to the encoder per call: large enough for its length-sorted batching, small enough for live progress.
-    private const int TextsPerChunk = 512;
-
     /// <summary>
     /// <paramref name="model"/> as a new, unwritten version: its arrays, item embeddings from every item's titles
     /// (<see cref="ItemTextEmbeddings"/>), the encoder's identity, and predicted factors for items that are not
@@ -39,42 +36,12 @@ public static class ModelEmbeddings
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(warm);
-        ArgumentNullException.ThrowIfNull(encoder);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         int d = encoder.Dimension, items = model.ItemCount;
 
-        var textIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        var texts = new List<string>();
-        var itemRows = new int[items][];
-        for (int i = 0; i < items; i++)
-        {
-            var itemTexts = catalog.TryGetValue(model.ItemIds[i], out var item) ? ItemTextEmbeddings.TextsOf(item) : [];
-            itemRows[i] = itemTexts.Select(text =>
-            {
-                if (!textIndex.TryGetValue(text, out int row)) { row = texts.Count; textIndex[text] = row; texts.Add(text); }
-                return row;
-            }).ToArray();
-        }
-
         var clock = Stopwatch.StartNew();
-        var textEmbeddings = new float[texts.Count * d];
-        progress?.Invoke(0, texts.Count);
-        for (int start = 0; start < texts.Count; start += TextsPerChunk)
-        {
-            ct.ThrowIfCancellationRequested();
-            int count = Math.Min(TextsPerChunk, texts.Count - start);
-            encoder.Embed(texts.GetRange(start, count), batchSize).CopyTo(textEmbeddings.AsSpan(start * d));
-            progress?.Invoke(start + count, texts.Count);
-        }
+        var (embeddings, hasText, distinctTexts) = ItemTextEmbeddings.Embed(
+            [.. model.ItemIds.Select(id => catalog.GetValueOrDefault(id))], encoder, batchSize, progress, ct);
         double seconds = clock.Elapsed.TotalSeconds;
-
-        var embeddings = new float[items * d];
-        var hasText = new bool[items];
-        for (int i = 0; i < items; i++)
-        {
-            hasText[i] = itemRows[i].Length > 0;
-            ItemTextEmbeddings.Combine(textEmbeddings, d, itemRows[i], embeddings.AsSpan(i * d, d));
-        }
         int withText = hasText.Count(h => h);
 
         var itemFactors = (float[])model.ItemFactors.Clone();
@@ -82,7 +49,7 @@ public static class ModelEmbeddings
         var counts = new Dictionary<string, long>(model.Manifest.Counts)
         {
             ["embeddedItems"] = withText,
-            ["embeddedTitles"] = texts.Count,
+            ["embeddedTitles"] = distinctTexts,
         };
         int warmWithText = Enumerable.Range(0, items).Count(i => warm[i] && hasText[i]);
         ColdStartReport? coldStart = null;
@@ -112,10 +79,7 @@ public static class ModelEmbeddings
             ItemFactors = itemFactors,
             ItemEmbeddings = embeddings,
             EmbeddingDimension = d,
-            SequenceWeights = model.SequenceWeights,
-            SequenceHistoryPointers = model.SequenceHistoryPointers,
-            SequenceHistoryItems = model.SequenceHistoryItems,
         };
-        return new EmbeddedModel(embedded, new ModelEmbeddingReport(items, withText, texts.Count, seconds, warmWithText, coldStart));
+        return new EmbeddedModel(embedded, new ModelEmbeddingReport(items, withText, distinctTexts, seconds, warmWithText, coldStart));
     }
 }

@@ -26,7 +26,7 @@ public sealed record EvaluationResult(
 
 /// <summary>What beyond-accuracy figures need besides the lists: each item's category and self-information, each user's market.</summary>
 /// <param name="UserMarket">Index into <paramref name="Markets"/> per user; index 0 is "no known market" and gets no row.</param>
-public sealed record EvaluationContext(IReadOnlyList<string> ItemCategories, double[] ItemSelfInformation, int[] UserMarket, string[] Markets, int LargestMarkets = 10)
+public sealed record EvaluationContext(IReadOnlyList<string> ItemCategories, double[] ItemSelfInformation, int[] UserMarket, string[] Markets)
 {
     public static EvaluationContext From(TrainingData train, IReadOnlyList<string> itemCategories) =>
         new(itemCategories, RankingMetrics.SelfInformation(train.UserItems), train.UserMarket, train.Markets);
@@ -43,6 +43,9 @@ public delegate int UserRanker(int user, Span<int> list);
 /// </summary>
 public static class Evaluator
 {
+    /// <summary>How many markets get their own NDCG row: the ones with enough test users to say something.</summary>
+    public const int LargestMarkets = 10;
+
     /// <param name="train">users x items; any stored entry marks an item the user already has, whatever its value.</param>
     /// <param name="test">users x items with the same shape; rows must have strictly increasing
     /// columns (as <see cref="CsrMatrix.FromCoordinates"/> builds them). An item in both train and
@@ -155,7 +158,7 @@ public static class Evaluator
         return Enumerable.Range(1, context.Markets.Length - 1)
             .Where(m => count[m] > 0)
             .OrderByDescending(m => count[m]).ThenBy(m => context.Markets[m], StringComparer.Ordinal)
-            .Take(context.LargestMarkets)
+            .Take(LargestMarkets)
             .Select(m => new MarketResult(context.Markets[m], count[m], sum[m] / count[m]))
             .ToList();
     }

@@ -51,8 +51,6 @@ public sealed class RankingPipeline(IReadOnlyList<IScorer> scorers, RankingOptio
 
     public RankingPipeline(RankingOptions options) : this(DefaultScorers, options) { }
 
-    public RankingOptions Options => options;
-
     public RankedList Recommend(ServingModel model, IServingCatalog catalog, ShopperHistory shopper, RecommendationRequest request)
     {
         ShopperScores? scores = null;

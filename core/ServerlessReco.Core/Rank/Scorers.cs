@@ -38,7 +38,11 @@ public sealed class DenseScores(Strategy strategy, ReadOnlyMemory<float> scores,
 public sealed class AlsScorer : IScorer
 {
     public ShopperScores? Score(ServingModel model, ShopperHistory shopper, string? market) =>
-        UserVector(model, shopper, out var strategy) is { } vector ? new Scores(model, shopper, vector, strategy) : null;
+        UserVector(model, shopper, out var strategy) is { } vector ? For(model, shopper, vector, strategy) : null;
+
+    /// <summary>Scores for a vector <see cref="UserVector"/> already gave, so a blend does not solve the fold-in twice.</summary>
+    internal static ShopperScores For(ServingModel model, ShopperHistory shopper, float[] vector, Strategy strategy) =>
+        new Scores(model, shopper, vector, strategy);
 
     /// <summary>The vector the shopper is ranked with: trained, refreshed by fold-in, or null when there is neither.</summary>
     public static float[]? UserVector(ServingModel model, ShopperHistory shopper, out Strategy strategy)

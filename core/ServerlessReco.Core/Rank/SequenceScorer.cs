@@ -44,7 +44,6 @@ public sealed class SequenceScorer : IScorer
 /// </summary>
 public sealed class BlendScorer(float sequenceWeight) : IScorer
 {
-    private readonly AlsScorer _als = new();
     private readonly SequenceScorer _sequence = new();
 
     public float SequenceWeight { get; } = sequenceWeight is >= 0 and <= 1 ? sequenceWeight
@@ -52,9 +51,9 @@ public sealed class BlendScorer(float sequenceWeight) : IScorer
 
     public ShopperScores? Score(ServingModel model, ShopperHistory shopper, string? market)
     {
-        var user = AlsScorer.UserVector(model, shopper, out _);
-        if (model.Sequence is not { } network || shopper.Sequence.Length == 0 || user is null)
-            return _sequence.Score(model, shopper, market) ?? _als.Score(model, shopper, market);
+        var user = AlsScorer.UserVector(model, shopper, out var alsStrategy);
+        if (user is null) return _sequence.Score(model, shopper, market);
+        if (model.Sequence is not { } network || shopper.Sequence.Length == 0) return AlsScorer.For(model, shopper, user, alsStrategy);
         var als = new float[model.ItemCount];
         Scoring.ScoreAll(model.Artifacts.ItemFactors, model.K, user, als);
         var sequence = new float[model.ItemCount];

@@ -12,8 +12,6 @@ public sealed class ShopperHistory
     /// <summary>Only the most recent distinct items explain a recommendation; older ones say little about today.</summary>
     private const int ExplainingItems = 50;
 
-    public static ShopperHistory None { get; } = new(-1);
-
     private ShopperHistory(int modelRow) => ModelRow = modelRow;
 
     /// <summary>The shopper's row in the model, or -1 when the model does not know them.</summary>
@@ -78,7 +76,7 @@ public sealed class ShopperHistory
         for (int i = 0; i < history._recentItems.Count; i++)
         {
             var (index, _) = history._recentItems[i];
-            history._recentItems[i] = (index, history.Purchased.Contains(model.Artifacts.ItemIds[index]));
+            history._recentItems[i] = (index, history.Bought(model, index));
         }
         return history;
     }

@@ -32,6 +32,17 @@ public sealed class CsrMatrix
     public ReadOnlySpan<float> RowValues(int row) => Values.AsSpan(RowPointers[row], RowPointers[row + 1] - RowPointers[row]);
     public int RowLength(int row) => RowPointers[row + 1] - RowPointers[row];
 
+    /// <summary>A 0/1 matrix from coordinate pairs: a pair given more than once is still 1 (relevance, who bought what).</summary>
+    public static CsrMatrix Binary(int rows, int cols, ReadOnlySpan<int> rowIndex, ReadOnlySpan<int> colIndex)
+    {
+        var ones = new float[rowIndex.Length];
+        Array.Fill(ones, 1f);
+        var matrix = FromCoordinates(rows, cols, rowIndex, colIndex, ones);
+        // Repeated pairs were summed.
+        Array.Fill(matrix.Values, 1f);
+        return matrix;
+    }
+
     /// <summary>Builds a matrix from coordinate triplets; duplicates are summed and columns sorted within a row.</summary>
     public static CsrMatrix FromCoordinates(int rows, int cols, ReadOnlySpan<int> rowIndex, ReadOnlySpan<int> colIndex, ReadOnlySpan<float> value)
     {

@@ -63,7 +63,7 @@ public static class ContentQualityEvaluation
         var embeddings = new float[all * d];
         // ModelEmbeddings.Add always sets them.
         model.ItemEmbeddings!.CopyTo(embeddings, 0);
-        EmbedNew(newIds, catalog, encoder, embeddings.AsSpan(trainItems * d));
+        ItemTextEmbeddings.Embed([.. newIds.Select(id => catalog[id])], encoder, batchSize: 32, ct: ct).Embeddings.CopyTo(embeddings.AsSpan(trainItems * d));
         double embedSeconds = embedClock.Elapsed.TotalSeconds;
         var itemFactors = new float[all * factors];
         model.ItemFactors.CopyTo(itemFactors, 0);
@@ -77,8 +77,8 @@ public static class ContentQualityEvaluation
         {
             if (userIndex.TryGetValue(e.User, out int u) && newIndex.TryGetValue(e.Item, out int j)) { rows.Add(u); cols.Add(j); }
         }
-        var bought = Binary(train.UserIds.Length, newIds.Length, rows, cols);
-        var nothingOwned = Binary(train.UserIds.Length, newIds.Length, [], []);
+        var bought = CsrMatrix.Binary(train.UserIds.Length, newIds.Length, rows.ToArray(), cols.ToArray());
+        var nothingOwned = CsrMatrix.Binary(train.UserIds.Length, newIds.Length, [], []);
         var coldStart = new List<MethodResult>();
         void Cold(string name, UserScorer scorer)
         {
@@ -95,10 +95,10 @@ public static class ContentQualityEvaluation
         {
             if (itemIndex.TryGetValue(e.Item, out int i)) { rows.Add(shoppers[e.User]); cols.Add(i); }
         }
-        var coBought = ContentQuality.CoBought(Binary(shoppers.Count, trainItems, rows, cols));
+        var coBought = ContentQuality.CoBought(CsrMatrix.Binary(shoppers.Count, trainItems, rows.ToArray(), cols.ToArray()));
         var serving = ServingModel.Build(model);
         var servedCatalog = new FixedCatalog(catalog);
-        var nothingExcluded = Binary(trainItems, trainItems, [], []);
+        var nothingExcluded = CsrMatrix.Binary(trainItems, trainItems, [], []);
         var similar = new List<MethodResult>();
         void Similar(string name, float contentWeight)
         {
@@ -118,28 +118,5 @@ public static class ContentQualityEvaluation
 
         return new ContentQualityReport(encoder.Identity.ToString(), embedSeconds, newIds.Length, coldStart[0].Metrics.UsersEvaluated, bought.NonZeros, coldStart,
             similar[0].Metrics.UsersEvaluated, similar);
-    }
-
-    private static void EmbedNew(string[] ids, IReadOnlyDictionary<string, CatalogItem> catalog, TextEncoder encoder, Span<float> target)
-    {
-        int d = encoder.Dimension;
-        var texts = new List<string>();
-        var rows = new int[ids.Length][];
-        for (int i = 0; i < ids.Length; i++)
-        {
-            var itemTexts = ItemTextEmbeddings.TextsOf(catalog[ids[i]]);
-            rows[i] = [.. Enumerable.Range(texts.Count, itemTexts.Count)];
-            texts.AddRange(itemTexts);
-        }
-        var embedded = encoder.Embed(texts);
-        for (int i = 0; i < ids.Length; i++) ItemTextEmbeddings.Combine(embedded, d, rows[i], target.Slice(i * d, d));
-    }
-
-    private static CsrMatrix Binary(int rows, int cols, List<int> rowIndex, List<int> colIndex)
-    {
-        var matrix = CsrMatrix.FromCoordinates(rows, cols, rowIndex.ToArray(), colIndex.ToArray(), Enumerable.Repeat(1f, rowIndex.Count).ToArray());
-        // Repeat purchases were summed; relevance is binary.
-        Array.Fill(matrix.Values, 1f);
-        return matrix;
     }
 }

@@ -69,9 +69,7 @@ public sealed class EvaluationSplit
             rows.Add(u);
             cols.Add(i);
         }
-        var test = CsrMatrix.FromCoordinates(train.UserIds.Length, train.ItemIds.Length, rows.ToArray(), cols.ToArray(), Enumerable.Repeat(1f, rows.Count).ToArray());
-        // Duplicates were summed; relevance is binary.
-        Array.Fill(test.Values, 1f);
+        var test = CsrMatrix.Binary(train.UserIds.Length, train.ItemIds.Length, rows.ToArray(), cols.ToArray());
         return new EvaluationSplit { Train = train, TrainEvents = trainEvents, TestEvents = testEvents, Test = test, Description = description };
     }
 }
