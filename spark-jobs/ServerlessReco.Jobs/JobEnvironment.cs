@@ -23,5 +23,8 @@ public static class JobEnvironment
         public static Pseudonymizer FromEnvironment() => Pseudonymizer.ForKey(Variable(Pseudonymizer.KeyVariable));
     }
 
+    /// <summary>Shopper tokens minted with the configured secret (the development secret when unset), as the handler checks them.</summary>
+    public static ShopperTokens Tokens() => ShopperTokens.ForSecret(Variable(ShopperTokens.SecretVariable), TimeProvider.System);
+
     private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 }

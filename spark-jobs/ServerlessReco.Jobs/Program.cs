@@ -221,7 +221,7 @@ var tokenHours = new Option<double>("--hours") { DefaultValueFactory = _ => 1, D
 var shopperToken = new Command("shopper-token", $"Print a shopper token for GET /api/recommendations/{{userId}}, minted with {ShopperTokens.SecretVariable} (the development secret when unset)") { tokenUser, tokenHours };
 shopperToken.SetAction(parse =>
 {
-    var tokens = ShopperTokens.ForSecret(Environment.GetEnvironmentVariable(ShopperTokens.SecretVariable), TimeProvider.System);
+    var tokens = JobEnvironment.Tokens();
     Console.WriteLine(tokens.Mint(parse.GetValue(tokenUser)!, DateTimeOffset.UtcNow.AddHours(parse.GetValue(tokenHours))));
     return 0;
 });

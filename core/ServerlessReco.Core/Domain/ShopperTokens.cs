@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -64,6 +65,6 @@ public sealed class ShopperTokens
     {
         Span<byte> mac = stackalloc byte[32];
         HMACSHA256.HashData(_secret, Encoding.UTF8.GetBytes(expiry + "." + userId), mac);
-        return Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return Base64Url.EncodeToString(mac);
     }
 }

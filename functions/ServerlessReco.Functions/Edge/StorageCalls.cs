@@ -13,7 +13,7 @@ namespace ServerlessReco.Functions.Edge;
 /// storage is down the store's <see cref="StorageBreaker"/> fails each call at once, so the answer comes in well
 /// under the sender's own timeout.
 /// </summary>
-public sealed class StorageCalls(IOptions<IngestOptions> options, IHttpContextAccessor http, ILogger<StorageCalls> logger)
+public sealed class StorageCalls(IOptions<IngestOptions> options, ILogger<StorageCalls> logger)
 {
     /// <summary>When the breaker next lets a call through: a retry sooner would fail the same way.</summary>
     private static readonly string RetryAfterSeconds = Math.Ceiling(StorageBreaker.BreakDuration.TotalSeconds).ToString(CultureInfo.InvariantCulture);
@@ -21,19 +21,19 @@ public sealed class StorageCalls(IOptions<IngestOptions> options, IHttpContextAc
     public ILogger Logger => logger;
 
     // Results<,> keeps its type arguments' methods for trimming (it calls their ExecuteAsync); TOk must promise the same.
-    public async Task<Results<TOk, ProblemHttpResult>> RunAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] TOk>(string what, Func<CancellationToken, Task<Results<TOk, ProblemHttpResult>>> work, CancellationToken requestAborted)
+    public async Task<Results<TOk, ProblemHttpResult>> RunAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] TOk>(string what, Func<CancellationToken, Task<Results<TOk, ProblemHttpResult>>> work, HttpContext context)
         where TOk : IResult
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(options.Value.StorageTimeout);
         try
         {
             return await work(deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (!requestAborted.IsCancellationRequested)
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
             logger.LogError(e, "{What} failed; nothing was acknowledged", what);
-            if (http.HttpContext is { } context) context.Response.Headers.RetryAfter = RetryAfterSeconds;
+            context.Response.Headers.RetryAfter = RetryAfterSeconds;
             return Problems.Unavailable("Storage unavailable",
                 $"{what} failed before everything was stored, so nothing in this request is acknowledged. Retry it: ingestion is idempotent.");
         }

@@ -45,7 +45,7 @@ public static class CatalogEndpoints
                 await writer.UpsertAsync(valid, ct);
                 cache.Apply(valid);
                 return TypedResults.Ok(report);
-            }, aborted);
+            }, request.HttpContext);
         }
     }
 
@@ -55,7 +55,7 @@ public static class CatalogEndpoints
     {
         if (!PathIds.TryRead(request, "itemId", out var id, out var problem)) return problem;
         return await storage.RunAsync<Ok<CatalogItem>>("Reading the item", async ct =>
-            await store.Catalog.GetAsync(id, ct) is { } item ? TypedResults.Ok(item) : NotFound(id), aborted);
+            await store.Catalog.GetAsync(id, ct) is { } item ? TypedResults.Ok(item) : NotFound(id), request.HttpContext);
     }
 
     /// <summary>PATCH /api/items/{itemId} with {inStock?, markets?, addMarkets?, removeMarkets?}.</summary>
@@ -82,7 +82,7 @@ public static class CatalogEndpoints
             if (await writer.PatchAsync(id, patch, ct) is not { } item) return NotFound(id);
             cache.Apply([item]);
             return TypedResults.Ok(item);
-        }, aborted);
+        }, request.HttpContext);
     }
 
     private static ProblemHttpResult NotFound(string id) => Problems.NotFound(

@@ -35,7 +35,7 @@ public static class EventEndpoints
         if (error is not null) return error;
 
         return await storage.RunAsync<Ok<IngestReport>>("Storing the events",
-            async ct => TypedResults.Ok(await pipeline.IngestAsync(events!, "http", null, ct)), aborted);
+            async ct => TypedResults.Ok(await pipeline.IngestAsync(events!, "http", null, ct)), request.HttpContext);
     }
 
     /// <summary>
@@ -96,7 +96,7 @@ public static class EventEndpoints
                 logger.LogWarning("Unreadable IngestEvents invocation dead-lettered to {Path}: {Reason}", paths[0], e.Message);
                 return TypedResults.Json(new InvocationResult([], [$"Unreadable invocation dead-lettered to deadletter/{paths[0]}: {e.Message}"], new IngestCounts(0, 0, 1)),
                     InvocationJsonContext.Default.InvocationResult);
-            }, aborted);
+            }, request.HttpContext);
         }
 
         return await storage.RunAsync<JsonHttpResult<InvocationResult>>($"Storing Event Hubs partition {batch.Partition} batch", async ct =>
@@ -107,6 +107,6 @@ public static class EventEndpoints
             var line = $"IngestEvents partition {batch.Partition ?? "?"}{range}: {batch.Events.Count} events, {report.Accepted} accepted, {report.Duplicates} duplicates, {report.Rejected} rejected (dead-lettered)";
             logger.LogInformation("{Line}", line);
             return TypedResults.Json(new InvocationResult([], [line], report.Counts), InvocationJsonContext.Default.InvocationResult);
-        }, aborted);
+        }, request.HttpContext);
     }
 }

@@ -46,7 +46,6 @@ public static class IngestionSetup
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestRequestJsonContext.Default);
         });
         services.TryAddSingleton(TimeProvider.System);
-        services.AddHttpContextAccessor();
         services.AddSingleton<StorageCalls>();
         services.AddSingleton(sp =>
         {

@@ -22,6 +22,6 @@ public static class UserEndpoints
             var report = await erasure.EraseAsync(userId, ct);
             erased.Record(report.UserPseudonym, report.ErasedAt);
             return TypedResults.Ok(report);
-        }, aborted);
+        }, request.HttpContext);
     }
 }
