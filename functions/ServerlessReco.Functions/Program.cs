@@ -10,19 +10,8 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (SettingFailure(e) is { } line)
+catch (Exception e) when (RecoApi.SettingFailure(e) is { } line)
 {
     Console.Error.WriteLine("reco-handler: " + line);
     return 1;
 }
-
-// Validation failures name the setting and its value; a value the binder cannot convert at all (text for a
-// number) names them in the binder's own words.
-static string? SettingFailure(Exception e) => e switch
-{
-    OptionsValidationException invalid => string.Join("; ", invalid.Failures),
-    AggregateException all when all.InnerExceptions.All(i => i is OptionsValidationException) =>
-        string.Join("; ", all.InnerExceptions.SelectMany(i => ((OptionsValidationException)i).Failures)),
-    InvalidOperationException { InnerException: FormatException or OverflowException } binding => binding.Message,
-    _ => null,
-};

@@ -67,7 +67,7 @@ public static class Problems
     }
 
     /// <summary>Problem Details for exceptions (binding failures keep their 4xx) and for bodiless error statuses.</summary>
-    public static WebApplication UseProblems(this WebApplication app)
+    public static TApp UseProblems<TApp>(this TApp app) where TApp : IApplicationBuilder
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {

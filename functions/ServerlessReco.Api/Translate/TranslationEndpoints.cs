@@ -127,24 +127,22 @@ public static class TranslationEndpoints
     private static async Task<JsonHttpResult<InvocationResult>> TranslateCatalogAsync(TranslationService service, DataStore store, ILoggerFactory loggers, CancellationToken ct)
     {
         // The body ({"Data": {"timer": ...}, "Metadata": ...}) carries nothing this function needs: every run scans the whole catalogue.
-        var logger = loggers.CreateLogger("TranslateCatalog");
-        var logs = new List<string>();
-        JsonNode? returnValue;
+        var (line, returnValue) = await TranslateCatalogOnceAsync(service, store, loggers.CreateLogger("TranslateCatalog"), ct);
+        return TypedResults.Json(new InvocationResult([], [line], returnValue), TranslateJsonContext.Default.InvocationResult);
+    }
+
+    /// <summary>One run of the TranslateCatalog timer, for both hosts: the summary line it logged and the report (why it was skipped, when it was).</summary>
+    public static async Task<(string Line, JsonNode? Report)> TranslateCatalogOnceAsync(TranslationService service, DataStore store, ILogger logger, CancellationToken ct)
+    {
         if (service.CreateTranslator() is not { } translator)
         {
-            logs.Add($"TranslateCatalog skipped: {service.DisabledReason}");
             logger.LogWarning("TranslateCatalog skipped: {Reason}", service.DisabledReason);
-            returnValue = new JsonObject { ["disabled"] = service.DisabledReason };
+            return ($"TranslateCatalog skipped: {service.DisabledReason}", new JsonObject { ["disabled"] = service.DisabledReason });
         }
-        else
-        {
-            var report = await CatalogTranslation.RunAsync(store.Catalog, translator, ct);
-            var line = $"TranslateCatalog: {report.Items} items read, {report.UpdatedItems} updated ({report.RetranslatedItems} after a title change), " +
-                       $"{report.Titles} titles added; cache {report.CacheHits} hits, {report.CacheMisses} misses";
-            logs.Add(line);
-            logger.LogInformation("{Summary}", line);
-            returnValue = JsonSerializer.SerializeToNode(report, TranslateJsonContext.Default.CatalogTranslationReport);
-        }
-        return TypedResults.Json(new InvocationResult([], logs, returnValue), TranslateJsonContext.Default.InvocationResult);
+        var report = await CatalogTranslation.RunAsync(store.Catalog, translator, ct);
+        var line = $"TranslateCatalog: {report.Items} items read, {report.UpdatedItems} updated ({report.RetranslatedItems} after a title change), " +
+                   $"{report.Titles} titles added; cache {report.CacheHits} hits, {report.CacheMisses} misses";
+        logger.LogInformation("{Summary}", line);
+        return (line, JsonSerializer.SerializeToNode(report, TranslateJsonContext.Default.CatalogTranslationReport));
     }
 }
