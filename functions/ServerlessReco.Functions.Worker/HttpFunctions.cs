@@ -1,0 +1,45 @@
+using Microsoft.Azure.Functions.Worker;
+
+namespace ServerlessReco.Functions.Worker;
+
+// One function per function.json of the custom handler, with its route, methods and auth level (a test holds the
+// generated functions.metadata to them). Each answers by running the shared API on the request.
+
+public sealed class ServeFunctions(ApiPipeline api)
+{
+    [Function("Recommendations")]
+    public IResult Recommendations([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "recommendations/{userId}")] HttpRequest request) => api;
+
+    [Function("SimilarItems")]
+    public IResult SimilarItems([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "items/{itemId}/similar")] HttpRequest request) => api;
+
+    [Function("Popular")]
+    public IResult Popular([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "popular")] HttpRequest request) => api;
+
+    [Function("Health")]
+    public IResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) => api;
+
+    [Function("OpenApi")]
+    public IResult OpenApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi.json")] HttpRequest request) => api;
+}
+
+public sealed class IngestFunctions(ApiPipeline api)
+{
+    [Function("Events")]
+    public IResult Events([HttpTrigger(AuthorizationLevel.Function, "post", Route = "events")] HttpRequest request) => api;
+
+    [Function("Items")]
+    public IResult Items([HttpTrigger(AuthorizationLevel.Function, "put", Route = "items")] HttpRequest request) => api;
+
+    [Function("Item")]
+    public IResult Item([HttpTrigger(AuthorizationLevel.Function, "get", "patch", Route = "items/{itemId}")] HttpRequest request) => api;
+
+    [Function("EraseUser")]
+    public IResult EraseUser([HttpTrigger(AuthorizationLevel.Function, "delete", Route = "users/{userId}")] HttpRequest request) => api;
+}
+
+public sealed class TranslateFunctions(ApiPipeline api)
+{
+    [Function("Translate")]
+    public IResult Translate([HttpTrigger(AuthorizationLevel.Function, "post", Route = "translate")] HttpRequest request) => api;
+}
