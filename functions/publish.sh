@@ -2,26 +2,36 @@
 # Builds the function app for deployment: the handler (Native AOT by default) plus host.json and one folder
 # per function, zipped for `az functionapp deployment source config-zip` or a Flex Consumption deploy.
 #   functions/publish.sh [--no-aot] [--out DIR]
+#   functions/publish.sh --worker [--out DIR]
+# --worker builds the isolated-worker app instead (ServerlessReco.Functions.Worker: host.json, functions.metadata,
+# the worker and its host extensions), ReadyToRun, since the isolated worker cannot run Native AOT.
 # Native AOT needs clang and zlib1g-dev (Debian: apt-get install -y clang zlib1g-dev). With --no-aot the app is
 # framework-dependent: set host.json's defaultExecutablePath to "dotnet" and arguments to ["reco-handler.dll"].
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PROJECT="$HERE/ServerlessReco.Functions/ServerlessReco.Functions.csproj"
+WORKER_PROJECT="$HERE/ServerlessReco.Functions.Worker/ServerlessReco.Functions.Worker.csproj"
 OUT="$HERE/../artifacts/functionapp"
 AOT=true
+WORKER=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-aot) AOT=false ;;
+    --worker) WORKER=true ;;
     --out) OUT="$2"; shift ;;
-    *) echo "usage: $0 [--no-aot] [--out DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--no-aot | --worker] [--out DIR]" >&2; exit 2 ;;
   esac
   shift
 done
 
 rm -rf "$OUT/app"
 mkdir -p "$OUT/app"
-if [ "$AOT" = true ]; then
+if [ "$WORKER" = true ]; then
+  # ReadyToRun is the isolated worker's start-up optimisation (no Native AOT there); framework-dependent, as the
+  # dotnet-isolated runtime of the platform provides .NET.
+  dotnet publish "$WORKER_PROJECT" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$OUT/app"
+elif [ "$AOT" = true ]; then
   # Debian installs versioned compilers (clang-14) without a plain `clang` unless the clang package is there.
   CLANG=$(command -v clang || compgen -c clang- | grep -E '^clang-[0-9]+$' | sort -V | tail -1 || true)
   [ -n "$CLANG" ] || { echo "publish.sh: Native AOT needs clang (apt-get install -y clang zlib1g-dev), or pass --no-aot" >&2; exit 1; }

@@ -1,6 +1,7 @@
 // ServerlessReco on Azure: one storage account (event log, dead letters, models, tables), Event Hubs for
-// storefront events, Azure AI Translator, and the custom-handler function app on Flex Consumption.
-// Deploy: az deployment group create -g <rg> -f infra/main.bicep -p pseudonymKey=<secret> shopperTokenSecret=<secret>
+// storefront events, Azure AI Translator, and the function app on Flex Consumption: the Native AOT custom handler
+// (default) or the isolated worker, which Event Hubs ingestion cannot run on (README.md, "Two hosts").
+// Deploy: az deployment group create -g <rg> -f infra/main.bicep -p pseudonymKey=<secret> shopperTokenSecret=<secret> [hostingModel=isolatedWorker]
 targetScope = 'resourceGroup'
 
 @description('Short name used to derive resource names.')
@@ -31,9 +32,32 @@ param maximumInstanceCount int = 40
 @allowed([2048, 4096])
 param instanceMemoryMB int = 2048
 
+@description('How the function app runs the API: customHandler (Native AOT, the fastest cold start) or isolatedWorker (Microsoft.Azure.Functions.Worker, ReadyToRun); with isolatedWorker a second app, the custom handler, runs only IngestEvents.')
+@allowed(['customHandler', 'isolatedWorker'])
+param hostingModel string = 'customHandler'
+
+// Per hosting model: the Flex Consumption runtime (Flex takes it here instead of the FUNCTIONS_WORKER_RUNTIME app
+// setting) and the functions/publish.sh command that builds the app's zip.
+var hostingModels = {
+  customHandler: {
+    runtime: { name: 'custom', version: '1.0' }
+    publish: 'functions/publish.sh'
+  }
+  isolatedWorker: {
+    runtime: { name: 'dotnet-isolated', version: '10.0' }
+    publish: 'functions/publish.sh --worker'
+  }
+}
+var hosting = hostingModels[hostingModel]
+var separateIngestApp = hostingModel == 'isolatedWorker'
+// The isolated worker's Event Hubs extension is not available to this project, so with it a custom-handler app runs
+// IngestEvents (and Health, for its smoke test); every other function of that app is disabled, served by the worker.
+var functionsOffTheIngestApp = ['Recommendations', 'SimilarItems', 'Popular', 'OpenApi', 'Events', 'Items', 'Item', 'EraseUser', 'Translate', 'TranslateCatalog']
+var disabledOnTheIngestApp = [for f in functionsOffTheIngestApp: { name: 'AzureWebJobs.${f}.Disabled', value: 'true' }]
+
 var suffix = uniqueString(resourceGroup().id, name)
 var storageName = toLower('${name}${suffix}')
-var containers = ['events', 'deadletter', 'tombstones', 'models', 'catalog', 'deployment']
+var containers = ['events', 'deadletter', 'tombstones', 'models', 'catalog', 'deployment', 'deployment-ingest']
 // catalogchanges: the catalogue change feed; the Native AOT handler writes it and cannot create tables itself.
 var tables = ['items', 'catalogchanges', 'events', 'translations']
 
@@ -143,6 +167,22 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 
 var storageConnection = 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
 
+// The same settings for either host, so that switching hostingModel changes only the runtime and the package (the
+// worker does not read the EVENTHUB_* ones).
+var appSettings = [
+  { name: 'AzureWebJobsStorage', value: storageConnection }
+  { name: 'RECO_STORAGE_CONNECTION_STRING', value: storageConnection }
+  { name: 'RECO_PSEUDONYM_KEY', value: pseudonymKey }
+  { name: 'RECO_SHOPPER_TOKEN_SECRET', value: shopperTokenSecret }
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
+  { name: 'EVENTHUB_CONNECTION', value: listenRule.listKeys().primaryConnectionString }
+  { name: 'EVENTHUB_NAME', value: eventHub.name }
+  { name: 'EVENTHUB_CONSUMER_GROUP', value: consumerGroup.name }
+  { name: 'TRANSLATOR_ENDPOINT', value: translator.properties.endpoint }
+  { name: 'TRANSLATOR_KEY', value: translator.listKeys().key1 }
+  { name: 'TRANSLATOR_REGION', value: location }
+]
+
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   name: '${name}-func-${suffix}'
   location: location
@@ -159,8 +199,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           authentication: { type: 'SystemAssignedIdentity' }
         }
       }
-      // A custom handler: the host starts the Native AOT executable named in host.json.
-      runtime: { name: 'custom', version: '1.0' }
+      // custom: the host starts the Native AOT executable named in host.json; dotnet-isolated: the worker.
+      runtime: hosting.runtime
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
@@ -168,19 +208,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     }
     siteConfig: {
       minTlsVersion: '1.2'
-      appSettings: [
-        { name: 'AzureWebJobsStorage', value: storageConnection }
-        { name: 'RECO_STORAGE_CONNECTION_STRING', value: storageConnection }
-        { name: 'RECO_PSEUDONYM_KEY', value: pseudonymKey }
-        { name: 'RECO_SHOPPER_TOKEN_SECRET', value: shopperTokenSecret }
-        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: insights.properties.ConnectionString }
-        { name: 'EVENTHUB_CONNECTION', value: listenRule.listKeys().primaryConnectionString }
-        { name: 'EVENTHUB_NAME', value: eventHub.name }
-        { name: 'EVENTHUB_CONSUMER_GROUP', value: consumerGroup.name }
-        { name: 'TRANSLATOR_ENDPOINT', value: translator.properties.endpoint }
-        { name: 'TRANSLATOR_KEY', value: translator.listKeys().key1 }
-        { name: 'TRANSLATOR_REGION', value: location }
-      ]
+      appSettings: appSettings
     }
   }
 }
@@ -196,8 +224,62 @@ resource deploymentBlobAccess 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
+// Flex Consumption holds one app per plan.
+resource ingestPlan 'Microsoft.Web/serverfarms@2024-04-01' = if (separateIngestApp) {
+  name: '${name}-ingest-plan-${suffix}'
+  location: location
+  kind: 'functionapp'
+  sku: { tier: 'FlexConsumption', name: 'FC1' }
+  properties: { reserved: true }
+}
+
+resource ingestApp 'Microsoft.Web/sites@2024-04-01' = if (separateIngestApp) {
+  name: '${name}-ingest-${suffix}'
+  location: location
+  kind: 'functionapp,linux'
+  identity: { type: 'SystemAssigned' }
+  properties: {
+    serverFarmId: ingestPlan.id
+    httpsOnly: true
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}deployment-ingest'
+          authentication: { type: 'SystemAssignedIdentity' }
+        }
+      }
+      // The custom handler's package (functions/publish.sh), as in the default hosting model.
+      runtime: hostingModels.customHandler.runtime
+      scaleAndConcurrency: {
+        // Event Hubs gives each instance at least one partition: more instances than partitions would idle.
+        maximumInstanceCount: eventHubPartitions
+        instanceMemoryMB: instanceMemoryMB
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      appSettings: concat(appSettings, disabledOnTheIngestApp)
+    }
+  }
+}
+
+resource ingestDeploymentBlobAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (separateIngestApp) {
+  scope: storage
+  name: guid(storage.id, '${name}-ingest-${suffix}', 'Storage Blob Data Owner')
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b')
+    principalId: ingestApp!.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 output functionAppName string = functionApp.name
 output functionAppUrl string = 'https://${functionApp.properties.defaultHostName}'
+@description('The command that builds functionAppName\'s zip.')
+output functionAppPublish string = hosting.publish
+@description('With isolatedWorker: the custom-handler app that runs IngestEvents (zip: functions/publish.sh); empty otherwise.')
+output ingestAppName string = separateIngestApp ? '${name}-ingest-${suffix}' : ''
 output storageAccountName string = storage.name
 output eventHubNamespace string = eventHubNamespace.name
 output translatorEndpoint string = translator.properties.endpoint

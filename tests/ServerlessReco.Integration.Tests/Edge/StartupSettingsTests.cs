@@ -27,14 +27,15 @@ public class StartupSettingsTests
     [MemberData(nameof(WrongSettings))]
     public async Task A_wrong_or_missing_setting_stops_the_handler_with_one_line_naming_it(string name, string value, string line)
     {
-        var (exitCode, stderr) = await RunHandlerAsync(new() { [name] = value, ["TRANSLATOR_KEY"] = name.StartsWith("TRANSLATOR", StringComparison.Ordinal) ? "key" : "" });
+        var (exitCode, stderr) = await RunAsync(Path.Combine(AppContext.BaseDirectory, "reco-handler.dll"), new() { [name] = value, ["TRANSLATOR_KEY"] = name.StartsWith("TRANSLATOR", StringComparison.Ordinal) ? "key" : "" });
         Assert.Equal(1, exitCode);
         Assert.Equal([line], stderr);
     }
 
-    private static async Task<(int ExitCode, List<string> Stderr)> RunHandlerAsync(Dictionary<string, string> settings)
+    /// <summary>Runs a host's program (the handler's or the worker's) with the given settings until it exits.</summary>
+    internal static async Task<(int ExitCode, List<string> Stderr)> RunAsync(string dll, Dictionary<string, string> settings)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "reco-handler.dll")])
+        var start = new ProcessStartInfo("dotnet", [dll])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -56,7 +57,7 @@ public class StartupSettingsTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail("The handler kept running with a wrong setting: " + await stdout);
+            Assert.Fail($"{Path.GetFileName(dll)} kept running with a wrong setting: " + await stdout);
         }
         return (process.ExitCode, [.. (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries)]);
     }
