@@ -17,8 +17,32 @@ public sealed class DeadLetterStore(IBlobStore blobs)
             ? new DeadLetter(receivedAt, source, reasons, Encoding.UTF8.GetString(raw), "utf-8")
             : new DeadLetter(receivedAt, source, reasons, Convert.ToBase64String(raw), "base64");
 
-    public static string PathOf(DateTimeOffset receivedAt) =>
-        $"events/{receivedAt.UtcDateTime:yyyy'/'MM'/'dd}/{Guid.NewGuid():N}.json";
+    public static string PathOf(DateTimeOffset receivedAt) => DayPrefix(DateOnly.FromDateTime(receivedAt.UtcDateTime)) + $"{Guid.NewGuid():N}.json";
+
+    /// <summary>Where the event letters received on a UTC day are.</summary>
+    public static string DayPrefix(DateOnly day) => $"events/{day:yyyy'/'MM'/'dd}/";
+
+    public async Task<List<string>> ListDayAsync(DateOnly day, CancellationToken ct = default)
+    {
+        var paths = new List<string>();
+        await foreach (var path in blobs.ListAsync(Containers.DeadLetter, DayPrefix(day), ct).ConfigureAwait(false)) paths.Add(path);
+        return paths;
+    }
+
+    /// <summary>One stored letter; null when it is gone (pruned meanwhile) or not a letter this version can read.</summary>
+    public async Task<DeadLetter?> ReadAsync(string path, CancellationToken ct = default)
+    {
+        var data = await blobs.GetAsync(Containers.DeadLetter, path, ct).ConfigureAwait(false);
+        if (data is null) return null;
+        try
+        {
+            return JsonSerializer.Deserialize(data.ToMemory().Span, IngestJsonContext.Default.DeadLetter);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Writes each letter as its own blob; returns their paths.</summary>
     public async Task<string[]> WriteAsync(IReadOnlyList<DeadLetter> letters, CancellationToken ct = default)
