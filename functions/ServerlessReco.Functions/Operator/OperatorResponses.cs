@@ -15,7 +15,7 @@ public sealed record DemoShopper(string UserId, string Market);
 
 public sealed record StorefrontSetup(IReadOnlyList<StorefrontMarket> Markets, IReadOnlyList<DemoShopper> Shoppers);
 
-public sealed record ShopperTokenRequest(string? UserId, double? Hours = null);
+public sealed record ShopperTokenRequest(string? UserId = null, double? Hours = null);
 
 public sealed record ShopperTokenResponse(string UserId, string Token, DateTimeOffset ExpiresAt);
 
