@@ -10,14 +10,12 @@ namespace ServerlessReco.Benchmarks;
 /// </summary>
 public static class Screenshots
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
-
     public static async Task<int> RunAsync(Uri address, string output, TextWriter log, CancellationToken ct)
     {
         await WaitForModelAsync(address, ct);
         Directory.CreateDirectory(output);
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true });
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ServerlessReco.Tests.Chromium.ExecutablePath, Headless = true });
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new() { Width = 1200, Height = 900 } });
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };

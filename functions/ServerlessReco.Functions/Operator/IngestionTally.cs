@@ -17,7 +17,8 @@ public sealed class IngestionTally(TimeProvider time)
     private readonly Queue<IngestionMinute> _minutes = new();
     private IngestionMinute? _last;
 
-    public DateTimeOffset Since { get; } = time.GetUtcNow();
+    /// <summary>When the process started: every ingestion passes through this tally, so nothing before it is missing.</summary>
+    public DateTimeOffset Since { get; } = time.GetUtcNow().AddMilliseconds(-Serve.ProcessClock.MillisecondsSinceStart());
 
     /// <summary>Counts one answered batch; rejected events by each field named in their errors.</summary>
     public void Record(IngestReport report)

@@ -16,7 +16,9 @@ function svg(tag, attributes = {}, text) {
  * per label; series get the classes series-0, series-1, ... (colours in ui.css).
  */
 function barChart({ title, labels, series, digits = 3, id }) {
-  const barHeight = 16, gap = 8, labelWidth = 250, plotWidth = 360, valueWidth = 70;
+  // Thinner bars when there are many, so a chart of forty languages still fits a screen.
+  const many = labels.length * series.length > 40;
+  const barHeight = many ? 8 : 16, gap = many ? 4 : 8, labelWidth = 340, plotWidth = 330, valueWidth = 70;
   const groupHeight = series.length * barHeight + gap;
   const legendHeight = series.length > 1 ? 24 : 0;
   const height = legendHeight + labels.length * groupHeight + 4;
@@ -28,7 +30,7 @@ function barChart({ title, labels, series, digits = 3, id }) {
   chart.append(svg('title', { id: `${id}-title` }, title), svg('desc', { id: `${id}-desc` }, description));
   if (series.length > 1) {
     series.forEach((s, j) => {
-      const x = labelWidth + j * 150;
+      const x = j === 0 ? 0 : labelWidth + (j - 1) * 230;
       chart.append(svg('rect', { x, y: 4, width: 12, height: 12, class: `series-${j}` }), svg('text', { x: x + 18, y: 14, class: 'legend' }, s.name));
     });
   }
@@ -39,9 +41,9 @@ function barChart({ title, labels, series, digits = 3, id }) {
       const value = s.values[i];
       const y = top + j * barHeight;
       const w = Number.isFinite(value) ? Math.max(1, (value / max) * plotWidth) : 0;
-      const bar = svg('rect', { x: labelWidth, y, width: w, height: barHeight - 3, class: `bar series-${j}`, 'data-value': value });
+      const bar = svg('rect', { x: labelWidth, y, width: w, height: barHeight - (many ? 1 : 3), class: `bar series-${j}`, 'data-value': value });
       bar.append(svg('title', {}, `${label}, ${s.name}: ${formatNumber(value, digits)}`));
-      chart.append(bar, svg('text', { x: labelWidth + w + 4, y: y + barHeight - 5, class: 'value' }, formatNumber(value, digits)));
+      chart.append(bar, svg('text', { x: labelWidth + w + 4, y: y + barHeight - (many ? 1 : 5), class: many ? 'value small' : 'value' }, formatNumber(value, digits)));
     });
   });
   return el('figure', { id }, el('figcaption', {}, title), chart);

@@ -83,10 +83,19 @@ async function showIngestion() {
   $('ingestion-summary').textContent = `Since this instance started (${shortTime(data.countedSince)}): ${total.a} accepted, ${total.d} duplicates, ${total.r} rejected.`;
   const charts = [];
   if (data.minutes.length) {
+    // Up to a day of minutes: by hour once there are more than a chart can show legibly.
+    const byHour = data.minutes.length > 30;
+    const buckets = new Map();
+    for (const m of data.minutes) {
+      const label = byHour ? `${shortTime(m.at).slice(0, 13)}:00 UTC` : `${shortTime(m.at).slice(11, 16)} UTC`;
+      const b = buckets.get(label) || { accepted: 0, duplicates: 0, rejected: 0 };
+      b.accepted += m.accepted; b.duplicates += m.duplicates; b.rejected += m.rejected;
+      buckets.set(label, b);
+    }
+    const rows = [...buckets.values()];
     charts.push(barChart({
-      id: 'chart-minutes', title: 'Events per minute (this instance)', digits: 0,
-      labels: data.minutes.map(m => shortTime(m.at).slice(11, 16) + ' UTC'),
-      series: [{ name: 'accepted', values: data.minutes.map(m => m.accepted) }, { name: 'duplicates', values: data.minutes.map(m => m.duplicates) }, { name: 'rejected', values: data.minutes.map(m => m.rejected) }],
+      id: 'chart-minutes', title: `Events per ${byHour ? 'hour' : 'minute'} (this instance)`, digits: 0, labels: [...buckets.keys()],
+      series: [{ name: 'accepted', values: rows.map(b => b.accepted) }, { name: 'duplicates', values: rows.map(b => b.duplicates) }, { name: 'rejected', values: rows.map(b => b.rejected) }],
     }));
     const fields = [...new Set(data.minutes.flatMap(m => Object.keys(m.rejectedByField)))].sort();
     if (fields.length)
@@ -114,7 +123,7 @@ async function showCatalog() {
   ]);
   $('catalog-charts').replaceChildren(barChart({
     id: 'chart-languages', title: 'Titles per language', digits: 0, labels: c.languages.map(l => l.language),
-    series: [{ name: 'with a title', values: c.languages.map(l => l.items) }, { name: 'translated', values: c.languages.map(l => l.translated) }, { name: 'missing', values: c.languages.map(l => l.missing) }],
+    series: [{ name: 'with a title (source or translated)', values: c.languages.map(l => l.items) }, { name: 'missing a translation', values: c.languages.map(l => l.missing) }],
   }));
   $('untranslated').textContent = c.examplesWithoutTranslations.length ? `Without every translation, e.g.: ${c.examplesWithoutTranslations.join(', ')}` : 'Every item has a title in each language of its markets.';
 }

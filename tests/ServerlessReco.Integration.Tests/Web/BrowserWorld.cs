@@ -13,7 +13,6 @@ namespace ServerlessReco.Tests.Web;
 /// </summary>
 public sealed class BrowserWorld : IAsyncLifetime
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
     public const string Served = "v2";
     public const string Older = "v1";
 
@@ -44,8 +43,8 @@ public sealed class BrowserWorld : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!File.Exists(ChromiumPath))
-            throw new InvalidOperationException($"{ChromiumPath} is missing: ./reco test installs Debian's chromium package (apt-get install chromium).");
+        if (!File.Exists(Chromium.ExecutablePath))
+            throw new InvalidOperationException($"{Chromium.ExecutablePath} is missing: ./reco test installs Debian's chromium package where {Chromium.Variable} is unset.");
         Store = TestStorage.NewStore();
         await Store.Catalog.UpsertAsync(ServeWorld.Catalog());
         await Store.Models.WriteVersionAsync(ServeWorld.Model(Older));
@@ -62,7 +61,7 @@ public sealed class BrowserWorld : IAsyncLifetime
         (await Handler.Anonymous.PostAsync("/api/events", bad)).EnsureSuccessStatusCode();
 
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true });
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium.ExecutablePath, Headless = true });
     }
 
     public async Task DisposeAsync()
