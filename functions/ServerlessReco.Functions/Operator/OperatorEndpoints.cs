@@ -130,13 +130,8 @@ public static class OperatorEndpoints
                 var day = today.AddDays(-back);
                 return (Day: day, Paths: await letters.ListDayAsync(day, ct));
             }));
-            // Days are newest first; within a day the names are random, so the newest letters are sorted once read.
-            var candidates = new List<string>();
-            foreach (var (_, paths) in days)
-            {
-                if (candidates.Count >= MaxRecentDeadLetters) break;
-                candidates.AddRange(paths);
-            }
+            // Days and the names within a day are newest first: only the letters shown are read.
+            var candidates = days.SelectMany(d => d.Paths).Take(MaxRecentDeadLetters).ToList();
             var read = await Task.WhenAll(candidates.Select(async path => (Path: path, Letter: await letters.ReadAsync(path, ct))));
             var recent = read.Where(r => r.Letter is not null)
                 .OrderByDescending(r => r.Letter!.ReceivedAt)
