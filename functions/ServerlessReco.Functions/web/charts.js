@@ -36,7 +36,11 @@ function barChart({ title, labels, series, digits = 3, id }) {
   }
   labels.forEach((label, i) => {
     const top = legendHeight + i * groupHeight;
-    chart.append(svg('text', { x: labelWidth - 8, y: top + (series.length * barHeight) / 2 + 4, 'text-anchor': 'end', class: 'label' }, label));
+    // A label longer than its column is cut; the whole of it is the text's tooltip and in the description.
+    const shown = label.length > 48 ? `${label.slice(0, 47)}…` : label;
+    const text = svg('text', { x: labelWidth - 8, y: top + (series.length * barHeight) / 2 + 4, 'text-anchor': 'end', class: 'label' }, shown);
+    if (shown !== label) text.append(svg('title', {}, label));
+    chart.append(text);
     series.forEach((s, j) => {
       const value = s.values[i];
       const y = top + j * barHeight;

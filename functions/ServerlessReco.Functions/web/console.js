@@ -112,7 +112,7 @@ async function showIngestion() {
   $('dead-letters').replaceChildren(...(data.recentDeadLetters.length ? data.recentDeadLetters.map(letter => el('li', {},
     el('p', {}, el('strong', {}, shortTime(letter.receivedAt)), ` from ${letter.source.kind}${letter.source.partition ? ` partition ${letter.source.partition}` : ''}`),
     el('ul', {}, Object.entries(letter.reasons).map(([field, messages]) => el('li', {}, el('code', {}, field), `: ${messages.join(' ')}`))),
-    el('pre', {}, el('code', {}, letter.rawEncoding === 'base64' ? `(base64) ${letter.raw}` : letter.raw)))) : [el('li', {}, 'No dead letters in the last two weeks.')]));
+    el('pre', {}, el('code', {}, letter.rawEncoding === 'base64' ? `(base64) ${letter.raw}` : letter.raw)))) : [el('li', { class: 'empty' }, 'No dead letters in the last two weeks.')]));
 }
 
 async function showCatalog() {
