@@ -61,7 +61,7 @@ public sealed class OperatorApiTests(PublishedHandler world) : IClassFixture<Pub
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(type, response.Content.Headers.ContentType?.MediaType);
             Assert.Contains("script-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single());
-            var source = Path.Combine(Repository.Root, "functions", "ServerlessReco.Functions", "web", file);
+            var source = Path.Combine(Repository.Root, "functions", "ServerlessReco.Api", "web", file);
             Assert.Equal(await File.ReadAllBytesAsync(source), await response.Content.ReadAsByteArrayAsync());
         }
         using var noRedirect = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = handler.Address };
