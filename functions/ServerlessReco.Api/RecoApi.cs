@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
 using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Ingest;
+using ServerlessReco.Functions.Operator;
 using ServerlessReco.Functions.Serve;
 using ServerlessReco.Functions.Translate;
 using ServerlessReco.Storage;
@@ -33,6 +34,7 @@ public static class RecoApi
         services.AddServing(configuration);
         services.AddIngestion(configuration);
         services.AddTranslation(configuration);
+        services.AddOperator();
         services.AddApiDocument();
         return services;
     }
@@ -50,6 +52,8 @@ public static class RecoApi
         app.MapServing();
         app.MapIngestion();
         app.MapTranslation();
+        app.MapOperator();
+        app.MapWebPages();
         app.MapApiDocument();
         return app;
     }

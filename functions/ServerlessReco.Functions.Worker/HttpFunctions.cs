@@ -43,3 +43,24 @@ public sealed class TranslateFunctions(ApiPipeline api)
     [Function("Translate")]
     public IResult Translate([HttpTrigger(AuthorizationLevel.Function, "post", Route = "translate")] HttpRequest request) => api;
 }
+
+public sealed class ConsoleFunctions(ApiPipeline api)
+{
+    [Function("ConsoleStorefront")]
+    public IResult Storefront([HttpTrigger(AuthorizationLevel.Function, "get", Route = "console/storefront")] HttpRequest request) => api;
+
+    [Function("ConsoleShopperTokens")]
+    public IResult ShopperTokens([HttpTrigger(AuthorizationLevel.Function, "post", Route = "console/shopper-tokens")] HttpRequest request) => api;
+
+    [Function("ConsoleModels")]
+    public IResult Models([HttpTrigger(AuthorizationLevel.Function, "get", Route = "console/models")] HttpRequest request) => api;
+
+    [Function("ConsoleIngestion")]
+    public IResult Ingestion([HttpTrigger(AuthorizationLevel.Function, "get", Route = "console/ingestion")] HttpRequest request) => api;
+
+    [Function("ConsoleCatalog")]
+    public IResult Catalog([HttpTrigger(AuthorizationLevel.Function, "get", Route = "console/catalog")] HttpRequest request) => api;
+
+    [Function("WebPages")]
+    public IResult WebPages([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "ui/{*path}")] HttpRequest request) => api;
+}

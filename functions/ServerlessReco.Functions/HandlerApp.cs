@@ -1,5 +1,4 @@
 using System.Net;
-using ServerlessReco.Functions.Operator;
 
 namespace ServerlessReco.Functions;
 
@@ -25,14 +24,11 @@ public static class HandlerApp
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, int.Parse(port, System.Globalization.CultureInfo.InvariantCulture)));
         configure?.Invoke(builder);
         builder.Services.AddRecoApi(builder.Configuration);
-        builder.Services.AddOperator();
 
         var app = builder.Build();
         app.UseRecoApi();
         app.MapGet("/", () => TypedResults.Text("ServerlessReco custom handler")).ExcludeFromDescription();
         app.MapRecoApi();
-        app.MapOperator();
-        app.MapWebPages();
         return app;
     }
 }
