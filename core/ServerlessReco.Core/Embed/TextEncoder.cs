@@ -48,7 +48,9 @@ public sealed class TextEncoder : IDisposable
     /// <paramref name="config"/>, <c>encoder.json</c> in the folder is used, and without that the family is
     /// recognised from the tokenizer file (see <see cref="TextEncoderConfig.FromDirectory"/>).
     /// </summary>
-    public static TextEncoder Load(string modelDirectory, TextEncoderConfig? config = null)
+    /// <param name="threads">ONNX Runtime's intra-op threads: every core (the default) for batch jobs; one for a
+    /// server embedding one short query per request, whose concurrent requests are the parallelism.</param>
+    public static TextEncoder Load(string modelDirectory, TextEncoderConfig? config = null, int? threads = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelDirectory);
         string directory = Path.GetFullPath(modelDirectory);
@@ -73,7 +75,7 @@ public sealed class TextEncoder : IDisposable
         InferenceSession session;
         using (var options = new SessionOptions
                {
-                   IntraOpNumThreads = Environment.ProcessorCount,
+                   IntraOpNumThreads = threads ?? Environment.ProcessorCount,
                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
                })
         {

@@ -1,0 +1,80 @@
+using System.Text.Json.Serialization;
+
+namespace ServerlessReco.Search;
+
+/// <summary>Which retrieval found an item: the words (BM25 with typo tolerance), the meaning (the encoder), or both.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Matched>))]
+public enum Matched
+{
+    [JsonStringEnumMemberName("lexical")] Lexical = 1,
+    [JsonStringEnumMemberName("semantic")] Semantic = 2,
+    [JsonStringEnumMemberName("both")] Both = Lexical | Semantic,
+}
+
+/// <summary>Rows of the index, best first, with their fused scores and which lists they came from.</summary>
+public sealed record FusedRanking(int[] Rows, float[] Scores, Matched[] Matched);
+
+/// <summary>The pure parts of hybrid search: how many typos a word may carry, and how ranked lists are merged.</summary>
+public static class HybridRanking
+{
+    /// <summary>
+    /// Reciprocal-rank fusion's constant (Cormack, Clarke and Buettcher 2009): a list's first item adds 1/(k+1).
+    /// 60 keeps the top of each list from dominating while a place still counts; BM25 scores and cosines are on
+    /// different scales, so ranks are fused, not scores.
+    /// </summary>
+    public const int FusionK = 60;
+
+    /// <summary>
+    /// Edits a fuzzy term may be away from an index term, by the analysed term's length: none up to 2 characters
+    /// (a typo there is another word), one up to 5, two from 6 (Lucene's maximum). Stemming shortens the indexed
+    /// form while a typo keeps the query word long ("hangng" vs "hang"), which is where the second edit is used.
+    /// </summary>
+    public static int MaxEdits(int termLength) => termLength switch
+    {
+        <= 2 => 0,
+        <= 5 => 1,
+        _ => 2,
+    };
+
+    /// <summary>
+    /// Reciprocal-rank fusion of a lexical and a semantic list (rows best first, either may be empty): each row
+    /// scores the sum of 1/(<see cref="FusionK"/> + rank) over the lists that hold it, times that list's weight.
+    /// The best <paramref name="count"/> rows, ties broken by the lexical rank, then the row.
+    /// </summary>
+    public static FusedRanking Fuse(ReadOnlySpan<int> lexical, ReadOnlySpan<int> semantic, int count, float lexicalWeight = 1, float semanticWeight = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var fused = new Dictionary<int, (float Score, Matched From, int LexicalRank)>(lexical.Length + semantic.Length);
+        for (int r = 0; r < lexical.Length; r++)
+            if (!fused.ContainsKey(lexical[r])) fused[lexical[r]] = (lexicalWeight / (FusionK + r + 1), Matched.Lexical, r);
+        for (int r = 0; r < semantic.Length; r++)
+        {
+            float add = semanticWeight / (FusionK + r + 1);
+            if (fused.TryGetValue(semantic[r], out var hit))
+            {
+                if ((hit.From & Matched.Semantic) == 0) fused[semantic[r]] = (hit.Score + add, hit.From | Matched.Semantic, hit.LexicalRank);
+            }
+            else fused[semantic[r]] = (add, Matched.Semantic, int.MaxValue);
+        }
+        var order = fused.OrderByDescending(p => p.Value.Score).ThenBy(p => p.Value.LexicalRank).ThenBy(p => p.Key).Take(count).ToArray();
+        return new FusedRanking([.. order.Select(p => p.Key)], [.. order.Select(p => p.Value.Score)], [.. order.Select(p => p.Value.From)]);
+    }
+
+    /// <summary>
+    /// A search list re-ranked for a shopper: the list's own order and the order of the shopper's affinity to
+    /// its items (NaN: an item the shopper's model does not know, which keeps only its search rank) fused as
+    /// above, the affinity weighted by <paramref name="shopperWeight"/> so that relevance to the query stays
+    /// first. Returns positions in the list, new order first.
+    /// </summary>
+    public static int[] Personalize(ReadOnlySpan<float> affinity, float shopperWeight)
+    {
+        int n = affinity.Length;
+        var values = affinity.ToArray();
+        var known = Enumerable.Range(0, n).Where(i => !float.IsNaN(values[i])).ToArray();
+        var byAffinity = known.OrderByDescending(i => values[i]).ThenBy(i => i).ToArray();
+        var score = new float[n];
+        for (int r = 0; r < n; r++) score[r] = 1f / (FusionK + r + 1);
+        for (int r = 0; r < byAffinity.Length; r++) score[byAffinity[r]] += shopperWeight / (FusionK + r + 1);
+        return [.. Enumerable.Range(0, n).OrderByDescending(i => score[i]).ThenBy(i => i)];
+    }
+}
