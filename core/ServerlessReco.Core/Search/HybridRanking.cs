@@ -61,20 +61,26 @@ public static class HybridRanking
     }
 
     /// <summary>
-    /// A search list re-ranked for a shopper: the list's own order and the order of the shopper's affinity to
-    /// its items (NaN: an item the shopper's model does not know, which keeps only its search rank) fused as
-    /// above, the affinity weighted by <paramref name="shopperWeight"/> so that relevance to the query stays
-    /// first. Returns positions in the list, new order first.
+    /// A search list re-ranked for a shopper: its relevance scores and the shopper's affinity to its items, each
+    /// standardized over the list (z-scores, as the ALS + sequence blend does), added with the affinity weighted
+    /// by <paramref name="shopperWeight"/>, so that among similarly relevant items the shopper's taste decides
+    /// while a much better match stays ahead. NaN affinity (an item the shopper's model does not know) counts as
+    /// the list's average. Returns positions in the list, new order first; ties keep the search order.
     /// </summary>
-    public static int[] Personalize(ReadOnlySpan<float> affinity, float shopperWeight)
+    public static int[] Personalize(ReadOnlySpan<float> relevance, ReadOnlySpan<float> affinity, float shopperWeight)
     {
-        int n = affinity.Length;
-        var values = affinity.ToArray();
-        var known = Enumerable.Range(0, n).Where(i => !float.IsNaN(values[i])).ToArray();
-        var byAffinity = known.OrderByDescending(i => values[i]).ThenBy(i => i).ToArray();
-        var score = new float[n];
-        for (int r = 0; r < n; r++) score[r] = 1f / (FusionK + r + 1);
-        for (int r = 0; r < byAffinity.Length; r++) score[byAffinity[r]] += shopperWeight / (FusionK + r + 1);
+        if (relevance.Length != affinity.Length) throw new ArgumentException("One affinity per search result.", nameof(affinity));
+        int n = relevance.Length;
+        var known = new List<float>(n);
+        foreach (var a in affinity)
+            if (!float.IsNaN(a)) known.Add(a);
+        float neutral = known.Count == 0 ? 0 : known.Average();
+        var taste = new float[n];
+        for (int i = 0; i < n; i++) taste[i] = float.IsNaN(affinity[i]) ? neutral : affinity[i];
+        var score = relevance.ToArray();
+        Rank.BlendScorer.Standardize(score);
+        Rank.BlendScorer.Standardize(taste);
+        for (int i = 0; i < n; i++) score[i] += shopperWeight * taste[i];
         return [.. Enumerable.Range(0, n).OrderByDescending(i => score[i]).ThenBy(i => i)];
     }
 }

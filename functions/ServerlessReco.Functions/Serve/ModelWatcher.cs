@@ -129,5 +129,7 @@ public sealed class ModelWatcher(
         foreach (var (user, market) in settings.DemoUsers)
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {tokens.Mint(user, DateTimeOffset.UtcNow.AddDays(1))}' '{address}/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count=10'");
         Console.WriteLine($"  curl -s '{address}/api/popular?market={settings.DemoUsers[0].Market}&count=10'");
+        // A fragment with a typo: lexical matching tolerates it and the encoder finds the same products by meaning.
+        Console.WriteLine($"  curl -s '{address}/api/search?q=hangng+heart+holdr&market={settings.DemoUsers[0].Market}&count=5'");
     }
 }

@@ -119,7 +119,7 @@ public static class ServeEndpoints
     }
 
     /// <summary>401 (with a Bearer challenge) when the request brings no usable token, 403 when it is another shopper's.</summary>
-    private static bool Authorized(HttpRequest request, ShopperTokens tokens, string userId, [NotNullWhen(false)] out ProblemHttpResult? problem)
+    internal static bool Authorized(HttpRequest request, ShopperTokens tokens, string userId, [NotNullWhen(false)] out ProblemHttpResult? problem)
     {
         problem = tokens.Check(request.Headers.Authorization, userId) switch
         {
@@ -137,7 +137,7 @@ public static class ServeEndpoints
         return problem is null;
     }
 
-    private static bool Common(string? market, string? locale, string? count,
+    internal static bool Common(string? market, string? locale, string? count,
         out Market m, out string loc, out int n, [NotNullWhen(false)] out ProblemHttpResult? problem)
     {
         loc = "";
@@ -189,5 +189,5 @@ public static class ServeEndpoints
 
     private static ProblemHttpResult Unavailable() => Problems.Unavailable("No model", NoModel);
 
-    private static string Truncate(string text) => text.Length > 40 ? text[..40] + "..." : text;
+    internal static string Truncate(string text) => text.Length > 40 ? text[..40] + "..." : text;
 }

@@ -46,15 +46,19 @@ public class HybridRankingTests
     }
 
     [Fact]
-    public void Personalizing_fuses_the_search_order_with_the_shoppers_affinity()
+    public void Personalizing_lets_the_shopper_decide_between_equally_relevant_items_but_not_against_a_much_better_match()
     {
-        // Search order 0..4; the shopper likes position 3 most, then 4, 2, 0; position 1 is unknown to the model.
-        float[] affinity = [0.1f, float.NaN, 0.2f, 0.9f, 0.5f];
+        // Positions 0-3 are equally relevant, 4 barely; the shopper likes 2 most, then 4; 1 is unknown to the model.
+        float[] relevance = [0.5f, 0.5f, 0.5f, 0.5f, 0.1f];
+        float[] affinity = [0.1f, float.NaN, 0.9f, 0.0f, 0.8f];
 
-        // 0 (search 1st, affinity 4th) ties with 3 (4th, 1st) and keeps its place by search order; 2 (3rd, 3rd)
-        // passes 4 (5th, 2nd); 1 has no affinity and drops to the end.
-        Assert.Equal([0, 3, 2, 4, 1], HybridRanking.Personalize(affinity, shopperWeight: 1));
-        Assert.Equal([3, 4, 2, 0, 1], HybridRanking.Personalize(affinity, shopperWeight: 10));
-        Assert.Equal([0, 1, 2, 3, 4], HybridRanking.Personalize(affinity, shopperWeight: 0));
+        int[] order = HybridRanking.Personalize(relevance, affinity, shopperWeight: 0.5f);
+
+        Assert.Equal(2, order[0]);
+        // 1 counts as average taste, so it passes 0 and 3, whom the shopper likes less than average.
+        Assert.Equal([2, 1, 0, 3, 4], order);
+        // Without shopper weight the search order stays; with a heavy one taste overrides relevance.
+        Assert.Equal([0, 1, 2, 3, 4], HybridRanking.Personalize(relevance, affinity, shopperWeight: 0));
+        Assert.Equal(4, HybridRanking.Personalize(relevance, affinity, shopperWeight: 10)[1]);
     }
 }
