@@ -91,7 +91,7 @@ ServerlessReco.Sequence.SequenceOptions? SequenceSettings(ParseResult parse)
 }
 
 // Encoder options shared by train and embed-items.
-const string EncoderDirectoryVariable = "RECO_ENCODER_DIR";
+const string EncoderDirectoryVariable = ServerlessReco.Embed.TextEncoder.DirectoryVariable;
 Option<string?> EncoderModelOption() => new("--model") { Description = $"sentence encoder folder (model.onnx + tokenizer file + optional encoder.json; default: ${EncoderDirectoryVariable})" };
 // --model, else RECO_ENCODER_DIR, else null (no embeddings).
 string? EncoderDirectory(string? option) =>

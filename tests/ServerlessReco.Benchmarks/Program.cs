@@ -55,6 +55,17 @@ embed.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(embed);
 
+var searchModel = new Option<string>("--model") { DefaultValueFactory = _ => Path.Combine(".reco", "encoders", "all-MiniLM-L6-v2"), Description = "the encoder folder the index is built with and queries are embedded by" };
+var searchQueries = new Option<int>("--queries") { DefaultValueFactory = _ => 300, Description = "Online Retail target items per query set" };
+var searchConcurrency = new Option<string>("--concurrency") { DefaultValueFactory = _ => "1,4", Description = "comma-separated concurrent client counts, one load run each" };
+var searchColdStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
+var search = new Command("search", "Search quality (MRR@10, recall@10 of lexical, semantic, hybrid) on Online Retail and the fixture catalogue; cold start, first search and /api/search latency")
+    { handler, searchModel, fixtures, searchQueries, searchConcurrency, duration, searchColdStarts };
+search.SetAction((parse, ct) => SearchBenchmark.RunAsync(StorageConnection(), new SearchBenchmark.Options(parse.GetValue(handler)!, parse.GetValue(searchModel)!, parse.GetValue(fixtures)!,
+    parse.GetValue(searchQueries), parse.GetValue(searchConcurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
+    TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(searchColdStarts)), Console.Out, ct));
+root.Subcommands.Add(search);
+
 return await root.Parse(args).InvokeAsync();
 
 static string StorageConnection() => Environment.GetEnvironmentVariable(DataStore.ConnectionStringVariable) is { Length: > 0 } c ? c

@@ -12,6 +12,8 @@ namespace ServerlessReco.Embed;
 public sealed class TextEncoder : IDisposable
 {
     public const string ModelFileName = "model.onnx";
+    /// <summary>The setting that names the encoder folder, for the jobs (when --model is not given) and the handler's search.</summary>
+    public const string DirectoryVariable = "RECO_ENCODER_DIR";
     private const string InputIdsName = "input_ids";
     private const string AttentionMaskName = "attention_mask";
     private const string TokenTypeIdsName = "token_type_ids";

@@ -118,6 +118,18 @@ public sealed class SearchIndex : IDisposable
     }
 
     /// <summary>
+    /// Hybrid retrieval: the best <paramref name="pool"/> rows by <see cref="Lexical"/> and by <see cref="Semantic"/>
+    /// (skipped when <paramref name="queryVector"/> is empty), fused by <see cref="HybridRanking.Fuse"/>; what the
+    /// search endpoint ranks and the search benchmark measures.
+    /// </summary>
+    public FusedRanking Search(string text, ReadOnlySpan<float> queryVector, int pool)
+    {
+        var lexical = Lexical(text, pool).Rows;
+        var semantic = queryVector.IsEmpty ? [] : Semantic(queryVector, pool).Rows;
+        return HybridRanking.Fuse(lexical, semantic, lexical.Length + semantic.Length);
+    }
+
+    /// <summary>
     /// BM25 over every field, each query word matched exactly or within <see cref="HybridRanking.MaxEdits"/>
     /// typos; per item the best field counts (a query is in one language). Rows best first with their scores.
     /// </summary>

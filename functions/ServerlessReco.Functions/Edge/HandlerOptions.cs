@@ -83,9 +83,9 @@ public sealed class HandlerOptionsValidator :
     public ValidateOptionsResult Validate(string? name, SearchOptions options)
     {
         // Checked here so that a typo in the path ends the start, not the first search; the model loads on first use.
-        if (options.EncoderDirectory is not { Length: > 0 } directory) return ValidateOptionsResult.Success;
+        if (options.EncoderPath is not { } directory) return ValidateOptionsResult.Success;
         if (!File.Exists(Path.Combine(directory, Embed.TextEncoder.ModelFileName)))
-            return ValidateOptionsResult.Fail($"{SearchOptions.EncoderDirectoryKey} must be a folder holding {Embed.TextEncoder.ModelFileName} (./reco jobs install-encoder --output DIR), not '{directory}'");
+            return ValidateOptionsResult.Fail($"{SearchOptions.EncoderDirectoryKey} must be a folder holding {Embed.TextEncoder.ModelFileName} (./reco jobs install-encoder --output DIR), not '{options.EncoderDirectory}'");
         return ValidateOptionsResult.Success;
     }
 

@@ -72,9 +72,7 @@ public static class SearchEndpoints
 
         var index = engine.Index;
         int pool = Math.Max(n * PoolFactor, MinPool);
-        var lexical = index.Lexical(q!, pool).Rows;
-        var semantic = engine.Encoder is { } encoder ? index.Semantic(encoder.Embed([q!], 1), pool).Rows : [];
-        var fused = HybridRanking.Fuse(lexical, semantic, lexical.Length + semantic.Length);
+        var fused = index.Search(q!, engine.Encoder is { } encoder ? encoder.Embed([q!], 1) : [], pool);
 
         // Stock and markets change between index builds: the live catalogue decides, as for recommendations.
         var sellable = new List<(int Position, CatalogItem Item)>();

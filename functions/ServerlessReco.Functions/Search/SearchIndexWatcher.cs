@@ -43,7 +43,7 @@ public sealed class SearchIndexWatcher(DataStore store, ServeOptions serve, Sear
     private async Task StartAsync()
     {
         // The encoder (90 MB for all-MiniLM-L6-v2) loads beside the index download.
-        _encoder = options.EncoderDirectory is { Length: > 0 } directory ? Task.Run(() => LoadEncoder(directory)) : Task.FromResult<TextEncoder?>(null);
+        _encoder = options.EncoderPath is { } directory ? Task.Run(() => LoadEncoder(directory)) : Task.FromResult<TextEncoder?>(null);
         await PollAsync(lifetime.ApplicationStopping);
         _ = FollowAsync(lifetime.ApplicationStopping);
     }

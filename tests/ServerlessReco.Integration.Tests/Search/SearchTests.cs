@@ -34,7 +34,7 @@ public sealed class SearchWorld : IAsyncLifetime
         Handler = await ServeWorld.StartAsync(Store);
         // The handler reads each setting under its own name: the encoder is the one the index was built with.
         await Handler.DisposeAsync();
-        Handler = await RunningHandler.StartAsync(Store, new Dictionary<string, string?>(Settings) { ["RECO_ENCODER_DIR"] = Encoder });
+        Handler = await RunningHandler.StartAsync(Store, new Dictionary<string, string?>(Settings) { [ServerlessReco.Embed.TextEncoder.DirectoryVariable] = Encoder });
         await WaitForAsync(Handler, h => h.GetProperty("modelVersion").GetString() == "v1" && h.GetProperty("counts").GetProperty("catalogueItems").GetInt32() > 0);
     }
 
