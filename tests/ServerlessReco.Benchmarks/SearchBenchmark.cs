@@ -187,6 +187,13 @@ public static class SearchBenchmark
         await using (var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, Prefix, ct, settings).ConfigureAwait(false))
         {
             await handler.MillisecondsToFirstRecommendationAsync($"/api/search?q=heart&market=GB&count=10", "", ct).ConfigureAwait(false);
+            // What this handler build answers (JIT or Native AOT): semantic retrieval on, and where results came from.
+            using (var example = System.Text.Json.JsonDocument.Parse(await handler.Client.GetStringAsync("/api/search?q=hangng%20heart%20holdr&market=GB&count=5", ct).ConfigureAwait(false)))
+            {
+                var root = example.RootElement;
+                output.WriteLine($"example GET /api/search?q=hangng heart holdr&market=GB&count=5: semantic {root.GetProperty("semantic").GetBoolean()}, "
+                    + string.Join("; ", root.GetProperty("items").EnumerateArray().Select(i => $"{i.GetProperty("title").GetProperty("text").GetString()} ({i.GetProperty("matched").GetString()})")));
+            }
             var requests = queries.Select(q => LoopbackHttpConnection.Get(handler.Address, $"/api/search?q={Uri.EscapeDataString(q.Text)}&market=GB&count=10")).ToArray();
             await LoadAsync(handler.Address, requests, options.ConcurrencyLevels.Max(), TimeSpan.FromSeconds(3), null, ct).ConfigureAwait(false);
             output.WriteLine("clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | ok | failed");

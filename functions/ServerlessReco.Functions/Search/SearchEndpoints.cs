@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
 using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Serve;
+using ServerlessReco.Functions.Translate;
 using ServerlessReco.Ingest;
 using ServerlessReco.Rank;
 using ServerlessReco.Search;
@@ -36,6 +37,11 @@ public static class SearchEndpoints
     /// <summary>Each retrieval hands fusion this many times the requested count (at least <see cref="MinPool"/>), so market and stock filters rarely leave a list short.</summary>
     private const int PoolFactor = 4;
     private const int MinPool = 50;
+    /// <summary>The most a search waits for the query's translations (cache, then the service) before searching without them.</summary>
+    private static readonly TimeSpan TranslationBudget = TimeSpan.FromSeconds(1);
+    /// <summary>Languages a query is translated into at most: the Translator's limit per request.</summary>
+    private const int MaxTranslationLanguages = 10;
+
     /// <summary>The shopper's affinity (z-scored) counts half as much as relevance: a query names what they want now.</summary>
     private const float ShopperWeight = 0.5f;
 
@@ -56,7 +62,7 @@ public static class SearchEndpoints
     /// <summary>Products matching a text query in any catalogue language; with userId (and that shopper's token) re-ranked for them.</summary>
     private static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> Search(
         HttpRequest request, SearchIndexWatcher indexes, CatalogCache catalog, ModelWatcher models, Recommender recommender, ShopperTokens tokens,
-        string? q, string? market, string? locale, string? count, string? userId)
+        TranslationService translation, ILogger<SearchIndexWatcher> logger, string? q, string? market, string? locale, string? count, string? userId)
     {
         if (!Query(q, out var problem)) return problem;
         if (!ServeEndpoints.Common(market, locale, count, out var m, out var loc, out int n, out problem)) return problem;
@@ -72,7 +78,10 @@ public static class SearchEndpoints
 
         var index = engine.Index;
         int pool = Math.Max(n * PoolFactor, MinPool);
-        var fused = index.Search(q!, engine.Encoder is { } encoder ? encoder.Embed([q!], 1) : [], pool);
+        // Words are matched in the query and in its translations into the catalogue's languages; meaning needs none.
+        var translations = await TranslateAsync(translation, q!, index.Manifest.LanguageFields, logger, ct);
+        var words = translations.Count == 0 ? q! : string.Join(' ', [q!, .. translations]);
+        var fused = index.Search(words, engine.Encoder is { } encoder ? encoder.Embed([q!], 1) : [], pool);
 
         // Stock and markets change between index builds: the live catalogue decides, as for recommendations.
         var sellable = new List<(int Position, CatalogItem Item)>();
@@ -94,7 +103,30 @@ public static class SearchEndpoints
         var hits = sellable.Take(n)
             .Select(s => new SearchHit(s.Item.Id, fused.Scores[s.Position], s.Item.Category, Localization.Title(s.Item, loc), fused.Matched[s.Position]))
             .ToList();
-        return TypedResults.Ok(new SearchResponse(q!, m.Code, loc, index.Version, engine.Encoder is not null, QueryTranslated: false, personalized, hits, model?.Version));
+        return TypedResults.Ok(new SearchResponse(q!, m.Code, loc, index.Version, engine.Encoder is not null, QueryTranslated: translations.Count > 0, personalized, hits, model?.Version));
+    }
+
+    /// <summary>
+    /// The query in each language of the index (the Translator detects its own), through the translations cache
+    /// so a query is billed once; empty when translation is off, fails or takes longer than <see cref="TranslationBudget"/>.
+    /// </summary>
+    private static async Task<List<string>> TranslateAsync(TranslationService translation, string q, string[] languageFields, ILogger logger, CancellationToken ct)
+    {
+        if (translation.CreateTranslator() is not { } translator || languageFields.Length == 0) return [];
+        string[] languages = [.. languageFields.Select(f => f[SearchAnalysis.LanguageFieldPrefix.Length..]).Take(MaxTranslationLanguages)];
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(TranslationBudget);
+        try
+        {
+            var translated = await translator.TranslateAsync([q], languages, from: null, budget.Token);
+            return [.. translated[0].Values.Where(t => !string.Equals(t, q, StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.Ordinal)];
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // Searching in the query's own words beats failing the storefront's request.
+            logger.LogWarning("Translating a search query failed ({Reason}); searching untranslated", e.GetType().Name);
+            return [];
+        }
     }
 
     private static bool Query(string? q, [NotNullWhen(false)] out ProblemHttpResult? problem)

@@ -257,3 +257,55 @@ public class SearchIndexStoreTests
         Assert.Contains("build-search-index", await response.Content.ReadAsStringAsync());
     }
 }
+
+/// <summary>With a Translator key the query is also searched in the catalogue's languages, through the translations cache.</summary>
+public sealed class SearchTranslationTests : IAsyncLifetime
+{
+    private readonly DataStore _store = TestStorage.NewStore();
+    private Translate.FakeTranslatorServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await Translate.FakeTranslatorServer.StartAsync();
+        await _store.Catalog.UpsertAsync(MultilingualCatalogue.Items(["DE"]));
+        await BuildSearchIndexJob.RunAsync(_store, encoderDirectory: null, 8, IJobProgress.None, default);
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_query_is_translated_into_the_index_languages_once_and_then_served_from_the_cache()
+    {
+        await using var handler = await RunningHandler.StartAsync(_store,
+            new Dictionary<string, string?>(Settings) { ["TRANSLATOR_KEY"] = Translate.FakeTranslatorServer.Key, ["TRANSLATOR_REGION"] = "westeurope" },
+            services => services.AddSingleton(_server.CreateOptions()));
+        // The first call opens the index, the translations table and a TLS connection to the service, which on a
+        // busy machine can take longer than a search waits for its translation (it then searches untranslated).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonElement warm;
+        do warm = await GetJsonAsync(handler, "/api/search?q=Sonnencreme&market=DE");
+        while (!warm.GetProperty("queryTranslated").GetBoolean() && DateTime.UtcNow < deadline && await Pause());
+        Assert.True(warm.GetProperty("queryTranslated").GetBoolean());
+
+        var answer = await GetJsonAsync(handler, "/api/search?q=Laufschuhe&market=DE");
+        Assert.True(answer.GetProperty("queryTranslated").GetBoolean());
+        Assert.False(answer.GetProperty("semantic").GetBoolean());
+        Assert.Equal("p001", Ids(answer)[0]);
+        var sent = Assert.Single(_server.Requests, r => r.Texts.Contains("Laufschuhe"));
+        Assert.Null(sent.From);
+        // Every language of the index (the Translator detects the query's own and answers it unchanged).
+        Assert.Equal(["de", "en", "es", "fr", "it", "ja", "pt", "zh"], sent.To.Order(StringComparer.Ordinal));
+
+        var again = await GetJsonAsync(handler, "/api/search?q=Laufschuhe&market=DE");
+        Assert.True(again.GetProperty("queryTranslated").GetBoolean());
+        Assert.Single(_server.Requests, r => r.Texts.Contains("Laufschuhe"));
+    }
+
+    private static List<string> Ids(JsonElement answer) => ItemsOf(answer);
+
+    private static async Task<bool> Pause()
+    {
+        await Task.Delay(200);
+        return true;
+    }
+}
