@@ -21,7 +21,8 @@ namespace ServerlessReco.Benchmarks;
 /// </summary>
 public static class SearchBenchmark
 {
-    public sealed record Options(string HandlerCommand, string EncoderDirectory, string FixturesDirectory, int Queries, int[] ConcurrencyLevels, TimeSpan Duration, int ColdStarts);
+    /// <param name="QualityStore">A store already holding the Online Retail catalogue (e.g. dir:PATH after import-online-retail): quality only, no handler.</param>
+    public sealed record Options(string HandlerCommand, string EncoderDirectory, string FixturesDirectory, int Queries, int[] ConcurrencyLevels, TimeSpan Duration, int ColdStarts, string? QualityStore = null);
 
     private const int K = 10;
     /// <summary>What the endpoint hands fusion for count=10 (SearchEndpoints: max(4 x count, 50)).</summary>
@@ -30,8 +31,8 @@ public static class SearchBenchmark
 
     public static async Task<int> RunAsync(string connectionString, Options options, TextWriter output, CancellationToken ct)
     {
-        var store = DataStore.FromConnectionString(connectionString, Prefix);
-        await ServeBenchmark.EnsureModelAsync(store, "online-retail", output, ct).ConfigureAwait(false);
+        var store = options.QualityStore is { } spec ? DataStore.Open(spec, null, "") : DataStore.FromConnectionString(connectionString, Prefix);
+        if (options.QualityStore is null) await ServeBenchmark.EnsureModelAsync(store, "online-retail", output, ct).ConfigureAwait(false);
         using var encoder = TextEncoder.Load(options.EncoderDirectory);
         var indexes = new SearchIndexStore(store.Blobs);
         var current = await indexes.ReadCurrentAsync(ct).ConfigureAwait(false);
@@ -66,10 +67,11 @@ public static class SearchBenchmark
             var embedded = ItemTextEmbeddings.Embed(items, encoder, 32);
             using var small = SearchIndex.Open(SearchIndex.Build(items, "fixture", DateTimeOffset.UtcNow, embedded.Embeddings, encoder.Identity, encoder.Dimension));
             var queries = fixture.Where(t => translated || t.Language != "en").Select(t => new Query(t.Title, [small.ItemIds.IndexOf(t.Id)])).ToList();
-            output.WriteLine($"{name} | {queryLanguages} | " + Row("", Measure(small, encoder, queries))[4..]);
+            output.WriteLine(Row($"{name} | {queryLanguages}", Measure(small, encoder, queries)));
         }
 
-        await LatencyAsync(connectionString, options, sets.Single(s => s.Name == "fragments + typos").Queries, output, ct).ConfigureAwait(false);
+        if (options.QualityStore is null)
+            await LatencyAsync(connectionString, options, sets.Single(s => s.Name == "fragments + typos").Queries, output, ct).ConfigureAwait(false);
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load average {LoadAverage()}");
         return 0;
     }
@@ -84,7 +86,7 @@ public static class SearchBenchmark
     /// <summary>MRR@10 and recall@10 (over min(relevant, 10)) of lexical, semantic and hybrid retrieval.</summary>
     private static Scores Measure(SearchIndex index, TextEncoder encoder, IReadOnlyList<Query> queries)
     {
-        var vectors = encoder.Embed([.. queries.Select(q => q.Text)], 32);
+        var vectors = encoder.Embed([.. queries.Select(q => index.Corrected(q.Text))], 32);
         int d = encoder.Dimension;
         var mrr = new double[3];
         var recall = new double[3];

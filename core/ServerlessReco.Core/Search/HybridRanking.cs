@@ -37,6 +37,62 @@ public static class HybridRanking
     };
 
     /// <summary>
+    /// Optimal string alignment distance (Levenshtein plus swaps of neighbours, the edits typing makes), or
+    /// <paramref name="limit"/> + 1 as soon as it is certain to exceed <paramref name="limit"/>.
+    /// </summary>
+    public static int EditDistance(ReadOnlySpan<char> a, ReadOnlySpan<char> b, int limit)
+    {
+        if (Math.Abs(a.Length - b.Length) > limit) return limit + 1;
+        var before = new int[b.Length + 1];
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            int best = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                int d = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), previous[j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d = Math.Min(d, before[j - 2] + 1);
+                current[j] = d;
+                best = Math.Min(best, d);
+            }
+            if (best > limit) return limit + 1;
+            (before, previous, current) = (previous, current, before);
+        }
+        return Math.Min(previous[b.Length], limit + 1);
+    }
+
+    /// <summary>
+    /// Each word of <paramref name="query"/> that is not in <paramref name="vocabulary"/> (lower-case words with
+    /// their document frequencies) replaced by the vocabulary word nearest to it within <see cref="MaxEdits"/>,
+    /// the more frequent one on a tie; words with no such neighbour stay. The encoder cuts a misspelt word into
+    /// unrelated word pieces, so semantic retrieval embeds the corrected query.
+    /// </summary>
+    public static string Correct(string query, IReadOnlyDictionary<string, int> vocabulary)
+    {
+        var words = query.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        for (int w = 0; w < words.Length; w++)
+        {
+            var word = words[w];
+            int limit = MaxEdits(word.Length);
+            if (limit == 0 || vocabulary.ContainsKey(word)) continue;
+            string? best = null;
+            int bestDistance = limit + 1, bestFrequency = 0;
+            foreach (var (candidate, frequency) in vocabulary)
+            {
+                int d = EditDistance(word, candidate, Math.Min(limit, bestDistance));
+                if (d < bestDistance || (d == bestDistance && d <= limit && (frequency > bestFrequency || (frequency == bestFrequency && string.CompareOrdinal(candidate, best) < 0))))
+                    (best, bestDistance, bestFrequency) = (candidate, d, frequency);
+            }
+            if (best is not null && bestDistance <= limit) words[w] = best;
+        }
+        return string.Join(' ', words);
+    }
+
+    /// <summary>
     /// Reciprocal-rank fusion of a lexical and a semantic list (rows best first, either may be empty): each row
     /// scores the sum of 1/(<see cref="FusionK"/> + rank) over the lists that hold it, times that list's weight.
     /// The best <paramref name="count"/> rows, ties broken by the lexical rank, then the row.

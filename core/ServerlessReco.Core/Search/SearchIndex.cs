@@ -52,7 +52,18 @@ public sealed class SearchIndex : IDisposable
             _rowOfDoc[doc] = _reader.Document(doc).Get(SearchAnalysis.IdField) is { } id && rows.TryGetValue(id, out int row) ? row
                 : throw new InvalidDataException($"Search index version {Manifest.Version}: Lucene document {doc} names no item of {SearchIndexStore.IdsFile}.");
         _embeddings = artifacts.Embeddings;
+        // The source field's terms are the titles' words, lower-cased and unstemmed: the dictionary typos are corrected against.
+        var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (MultiFields.GetTerms(_reader, SearchAnalysis.SourceField) is { } terms)
+        {
+            var term = terms.GetEnumerator();
+            while (term.MoveNext()) vocabulary[term.Term.Utf8ToString()] = term.DocFreq;
+        }
+        Vocabulary = vocabulary;
     }
+
+    /// <summary>Words of the source titles with the number of items holding each.</summary>
+    public IReadOnlyDictionary<string, int> Vocabulary { get; }
 
     public SearchManifest Manifest { get; }
     public string[] ItemIds { get; }
@@ -72,8 +83,8 @@ public sealed class SearchIndex : IDisposable
         SearchAnalysis.UseCompiledCodecs();
         if (embeddings is not null && (encoder is null || embeddings.Length != items.Count * embeddingDimension))
             throw new ArgumentException("Embeddings need their encoder and one row of the given dimension per item.", nameof(embeddings));
-        var languageFields = items.SelectMany(LanguageTitles).Select(t => SearchAnalysis.FieldOf(t.Language))
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var languages = items.SelectMany(LanguageTitles).Select(t => t.Language).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToArray();
+        var languageFields = languages.Select(SearchAnalysis.FieldOf).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         using var directory = new RAMDirectory();
         var config = new IndexWriterConfig(SearchAnalysis.Version, SearchAnalysis.ForFields([SearchAnalysis.SourceField, .. languageFields]))
         {
@@ -111,16 +122,20 @@ public sealed class SearchIndex : IDisposable
             CreatedAt = createdAt,
             Items = items.Count,
             LanguageFields = languageFields,
+            Languages = languages,
             Encoder = embeddings is null ? null : encoder,
             EmbeddingDimension = embeddings is null ? 0 : embeddingDimension,
         };
         return new SearchArtifacts(manifest, files, [.. items.Select(i => i.Id)], embeddings);
     }
 
+    /// <summary>The query with misspelt words replaced by the nearest title words (<see cref="HybridRanking.Correct"/>), for the encoder.</summary>
+    public string Corrected(string query) => HybridRanking.Correct(query, Vocabulary);
+
     /// <summary>
     /// Hybrid retrieval: the best <paramref name="pool"/> rows by <see cref="Lexical"/> and by <see cref="Semantic"/>
-    /// (skipped when <paramref name="queryVector"/> is empty), fused by <see cref="HybridRanking.Fuse"/>; what the
-    /// search endpoint ranks and the search benchmark measures.
+    /// (skipped when <paramref name="queryVector"/> is empty; embed <see cref="Corrected"/>), fused by
+    /// <see cref="HybridRanking.Fuse"/>; what the search endpoint ranks and the search benchmark measures.
     /// </summary>
     public FusedRanking Search(string text, ReadOnlySpan<float> queryVector, int pool)
     {

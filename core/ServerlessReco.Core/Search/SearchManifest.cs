@@ -20,6 +20,8 @@ public sealed record SearchManifest
     public required int Items { get; init; }
     /// <summary>The language fields (lang.de, ...), besides the source field every index has.</summary>
     public required string[] LanguageFields { get; init; }
+    /// <summary>The language tags of the indexed titles as the catalogue stores them (de, pt-br, zh-Hans): what a query is translated into.</summary>
+    public required string[] Languages { get; init; }
     /// <summary>The encoder of item_embeddings.npy; null when the index was built without one (lexical search only).</summary>
     public EncoderIdentity? Encoder { get; init; }
     public int EmbeddingDimension { get; init; }

@@ -79,9 +79,9 @@ public static class SearchEndpoints
         var index = engine.Index;
         int pool = Math.Max(n * PoolFactor, MinPool);
         // Words are matched in the query and in its translations into the catalogue's languages; meaning needs none.
-        var translations = await TranslateAsync(translation, q!, index.Manifest.LanguageFields, logger, ct);
+        var translations = await TranslateAsync(translation, q!, index.Manifest.Languages, logger, ct);
         var words = translations.Count == 0 ? q! : string.Join(' ', [q!, .. translations]);
-        var fused = index.Search(words, engine.Encoder is { } encoder ? encoder.Embed([q!], 1) : [], pool);
+        var fused = index.Search(words, engine.Encoder is { } encoder ? encoder.Embed([index.Corrected(q!)], 1) : [], pool);
 
         // Stock and markets change between index builds: the live catalogue decides, as for recommendations.
         var sellable = new List<(int Position, CatalogItem Item)>();
@@ -110,10 +110,10 @@ public static class SearchEndpoints
     /// The query in each language of the index (the Translator detects its own), through the translations cache
     /// so a query is billed once; empty when translation is off, fails or takes longer than <see cref="TranslationBudget"/>.
     /// </summary>
-    private static async Task<List<string>> TranslateAsync(TranslationService translation, string q, string[] languageFields, ILogger logger, CancellationToken ct)
+    private static async Task<List<string>> TranslateAsync(TranslationService translation, string q, string[] indexLanguages, ILogger logger, CancellationToken ct)
     {
-        if (translation.CreateTranslator() is not { } translator || languageFields.Length == 0) return [];
-        string[] languages = [.. languageFields.Select(f => f[SearchAnalysis.LanguageFieldPrefix.Length..]).Take(MaxTranslationLanguages)];
+        if (translation.CreateTranslator() is not { } translator || indexLanguages.Length == 0) return [];
+        string[] languages = [.. indexLanguages.Take(MaxTranslationLanguages)];
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(TranslationBudget);
         try

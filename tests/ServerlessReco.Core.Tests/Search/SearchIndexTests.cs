@@ -24,6 +24,7 @@ public class SearchIndexTests
     {
         var artifacts = SearchIndex.Build(Items, "v1", DateTimeOffset.UnixEpoch);
         Assert.Equal(["lang.de", "lang.en", "lang.fr", "lang.ja"], artifacts.Manifest.LanguageFields);
+        Assert.Equal(["de", "en", "fr", "ja"], artifacts.Manifest.Languages);
         Assert.Null(artifacts.Manifest.Encoder);
     }
 
