@@ -160,7 +160,8 @@ public sealed class SearchIndex : IDisposable
             {
                 var exact = new Term(field, term);
                 words.Add(new TermQuery(exact), Occur.SHOULD);
-                if (HybridRanking.MaxEdits(term.Length) is > 0 and var edits)
+                // A word the field holds is taken as meant: expanding it to its neighbours costs most of a search's CPU.
+                if (HybridRanking.MaxEdits(term.Length) is > 0 and var edits && _reader.DocFreq(exact) == 0)
                     words.Add(new FuzzyQuery(exact, edits) { Boost = FuzzyBoost }, Occur.SHOULD);
             }
             fieldQueries.Add(words);

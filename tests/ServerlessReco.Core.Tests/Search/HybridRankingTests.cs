@@ -13,6 +13,30 @@ public class HybridRankingTests
     [InlineData(20, 2)]
     public void Longer_words_may_carry_more_typos(int length, int edits) => Assert.Equal(edits, HybridRanking.MaxEdits(length));
 
+    [Theory]
+    [InlineData("holder", "holder", 0)]
+    [InlineData("holdr", "holder", 1)]
+    [InlineData("hodler", "holder", 1)]
+    [InlineData("hloder", "holder", 1)]
+    [InlineData("xholder", "holder", 1)]
+    [InlineData("hangng", "hanging", 1)]
+    [InlineData("heart", "hear", 1)]
+    [InlineData("lantern", "lamp", 3)]
+    public void Edit_distance_counts_substitutions_insertions_deletions_and_swaps(string a, string b, int expected) =>
+        Assert.Equal(expected, HybridRanking.EditDistance(a, b, limit: 2) is var d && d > 2 ? 3 : d);
+
+    [Fact]
+    public void Correction_replaces_only_unknown_words_by_their_nearest_most_frequent_neighbour()
+    {
+        var vocabulary = new Dictionary<string, int> { ["hanging"] = 5, ["heart"] = 9, ["hear"] = 1, ["holder"] = 4, ["of"] = 3, ["t"] = 2 };
+
+        Assert.Equal("hanging heart holder", HybridRanking.Correct("HANGNG HAERT holdr", vocabulary));
+        // Known words stay, words too short to carry a typo stay, words with no neighbour in reach stay.
+        Assert.Equal("hear of xylophone", HybridRanking.Correct("hear of xylophone", vocabulary));
+        // Equally near: the word more items hold ("heart" 9 over "hear" 1 for "heat").
+        Assert.Equal("heart", HybridRanking.Correct("heat", vocabulary));
+    }
+
     [Fact]
     public void Fusion_ranks_an_item_in_both_lists_above_items_in_one_and_says_where_each_came_from()
     {
