@@ -60,11 +60,12 @@ var searchQueries = new Option<int>("--queries") { DefaultValueFactory = _ => 30
 var searchConcurrency = new Option<string>("--concurrency") { DefaultValueFactory = _ => "1,4", Description = "comma-separated concurrent client counts, one load run each" };
 var searchColdStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
 var qualityStore = new Option<string?>("--quality-store") { Description = "measure quality only, on a store that holds the Online Retail catalogue (e.g. dir:PATH after import-online-retail)" };
+var baselineHandler = new Option<string?>("--baseline-handler") { Description = "another handler build (e.g. main's) whose cold start is measured in turn with --handler's" };
 var search = new Command("search", "Search quality (MRR@10, recall@10 of lexical, semantic, hybrid) on Online Retail and the fixture catalogue; cold start, first search and /api/search latency")
-    { handler, searchModel, fixtures, searchQueries, searchConcurrency, duration, searchColdStarts, qualityStore };
+    { handler, searchModel, fixtures, searchQueries, searchConcurrency, duration, searchColdStarts, qualityStore, baselineHandler };
 search.SetAction((parse, ct) => SearchBenchmark.RunAsync(parse.GetValue(qualityStore) is null ? StorageConnection() : "", new SearchBenchmark.Options(parse.GetValue(handler)!, parse.GetValue(searchModel)!, parse.GetValue(fixtures)!,
     parse.GetValue(searchQueries), parse.GetValue(searchConcurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
-    TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(searchColdStarts), parse.GetValue(qualityStore)), Console.Out, ct));
+    TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(searchColdStarts), parse.GetValue(qualityStore), parse.GetValue(baselineHandler)), Console.Out, ct));
 root.Subcommands.Add(search);
 
 return await root.Parse(args).InvokeAsync();

@@ -22,7 +22,8 @@ namespace ServerlessReco.Benchmarks;
 public static class SearchBenchmark
 {
     /// <param name="QualityStore">A store already holding the Online Retail catalogue (e.g. dir:PATH after import-online-retail): quality only, no handler.</param>
-    public sealed record Options(string HandlerCommand, string EncoderDirectory, string FixturesDirectory, int Queries, int[] ConcurrencyLevels, TimeSpan Duration, int ColdStarts, string? QualityStore = null);
+    /// <param name="BaselineHandler">Another handler build (e.g. main's, without search) whose cold start is measured in turn with this one's.</param>
+    public sealed record Options(string HandlerCommand, string EncoderDirectory, string FixturesDirectory, int Queries, int[] ConcurrencyLevels, TimeSpan Duration, int ColdStarts, string? QualityStore = null, string? BaselineHandler = null);
 
     private const int K = 10;
     /// <summary>What the endpoint hands fusion for count=10 (SearchEndpoints: max(4 x count, 50)).</summary>
@@ -173,15 +174,25 @@ public static class SearchBenchmark
     {
         var settings = new Dictionary<string, string> { [TextEncoder.DirectoryVariable] = Path.GetFullPath(options.EncoderDirectory) };
         var cold = new List<double>();
+        var baseline = new List<double>();
         var firstSearch = new List<double>();
         for (int i = 0; i < options.ColdStarts; i++)
         {
+            // Alternated with this build's starts, so both see the same machine load.
+            if (options.BaselineHandler is { } other)
+            {
+                await using var before = await HandlerProcess.StartAsync(other, connectionString, Prefix, ct).ConfigureAwait(false);
+                baseline.Add(await before.MillisecondsToFirstRecommendationAsync("/api/popular?market=GB&count=10", "", ct).ConfigureAwait(false));
+            }
             await using var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connectionString, Prefix, ct, settings).ConfigureAwait(false);
             cold.Add(await handler.MillisecondsToFirstRecommendationAsync("/api/popular?market=GB&count=10", "", ct).ConfigureAwait(false));
             long start = Stopwatch.GetTimestamp();
             await handler.MillisecondsToFirstRecommendationAsync($"/api/search?q={Uri.EscapeDataString(queries[i].Text)}&market=GB&count=10", "", ct).ConfigureAwait(false);
             firstSearch.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
+        if (baseline.Count > 0)
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"baseline cold start (process start -> first 200 of /api/popular): median {ServeBenchmark.Median(baseline):F0} ms, min {baseline.Min():F0}, max {baseline.Max():F0} ({options.BaselineHandler}); this build: min {cold.Min():F0}, max {cold.Max():F0}"));
         if (cold.Count > 0)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"cold start (process start -> first 200 of /api/popular): median {ServeBenchmark.Median(cold):F0} ms over {cold.Count} starts; the first search after it (loads index + encoder): median {ServeBenchmark.Median(firstSearch):F0} ms, max {firstSearch.Max():F0} ms ({options.HandlerCommand})"));
