@@ -145,8 +145,9 @@ public sealed class SearchIndex : IDisposable
     }
 
     /// <summary>
-    /// BM25 over every field, each query word matched exactly or within <see cref="HybridRanking.MaxEdits"/>
-    /// typos; per item the best field counts (a query is in one language). Rows best first with their scores.
+    /// BM25 over every field, each query word matched exactly or, when the field lacks it, within
+    /// <see cref="HybridRanking.MaxEdits"/> typos; per item the best field counts (a query is in one language).
+    /// Rows best first with their scores.
     /// </summary>
     public (int[] Rows, float[] Scores) Lexical(string text, int count)
     {

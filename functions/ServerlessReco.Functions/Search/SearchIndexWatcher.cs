@@ -27,6 +27,9 @@ public sealed class SearchIndexWatcher(DataStore store, ServeOptions serve, Sear
     private CurrentSearchIndex? _refused;
     private volatile string? _refusal;
 
+    /// <summary>The index version in use; null before the first search loaded one (this never starts a load).</summary>
+    public string? CurrentVersion => _current?.Index.Version;
+
     /// <summary>Why the newest published index (or the encoder) is not in use; null when all is well. Names no storage address.</summary>
     public string? LastLoadError => _refusal;
 

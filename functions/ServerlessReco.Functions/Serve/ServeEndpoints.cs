@@ -93,7 +93,7 @@ public static class ServeEndpoints
     }
 
     /// <summary>Always 200: the state of model, catalogue and storage is in the body.</summary>
-    private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, DataStore store, CancellationToken ct)
+    private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, Search.SearchIndexWatcher search, DataStore store, CancellationToken ct)
     {
         bool reachable;
         try
@@ -115,7 +115,7 @@ public static class ServeEndpoints
             model is null ? null : Math.Round((DateTimeOffset.UtcNow - model.Manifest.CreatedAt).TotalSeconds),
             model?.Manifest.TrainedUntil,
             new HealthCounts(model?.Artifacts.UserCount ?? 0, model?.ItemCount ?? 0, catalog.Count),
-            reachable, models.LastLoadError, catalog.LoadedAt));
+            reachable, models.LastLoadError, catalog.LoadedAt, search.CurrentVersion, search.LastLoadError));
     }
 
     /// <summary>401 (with a Bearer challenge) when the request brings no usable token, 403 when it is another shopper's.</summary>
