@@ -94,18 +94,18 @@ public static class HybridRanking
 
     /// <summary>
     /// Reciprocal-rank fusion of a lexical and a semantic list (rows best first, either may be empty): each row
-    /// scores the sum of 1/(<see cref="FusionK"/> + rank) over the lists that hold it, times that list's weight.
-    /// The best <paramref name="count"/> rows, ties broken by the lexical rank, then the row.
+    /// scores the sum of 1/(<see cref="FusionK"/> + rank) over the lists that hold it. The best
+    /// <paramref name="count"/> rows, ties broken by the lexical rank, then the row.
     /// </summary>
-    public static FusedRanking Fuse(ReadOnlySpan<int> lexical, ReadOnlySpan<int> semantic, int count, float lexicalWeight = 1, float semanticWeight = 1)
+    public static FusedRanking Fuse(ReadOnlySpan<int> lexical, ReadOnlySpan<int> semantic, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var fused = new Dictionary<int, (float Score, Matched From, int LexicalRank)>(lexical.Length + semantic.Length);
         for (int r = 0; r < lexical.Length; r++)
-            if (!fused.ContainsKey(lexical[r])) fused[lexical[r]] = (lexicalWeight / (FusionK + r + 1), Matched.Lexical, r);
+            if (!fused.ContainsKey(lexical[r])) fused[lexical[r]] = (1f / (FusionK + r + 1), Matched.Lexical, r);
         for (int r = 0; r < semantic.Length; r++)
         {
-            float add = semanticWeight / (FusionK + r + 1);
+            float add = 1f / (FusionK + r + 1);
             if (fused.TryGetValue(semantic[r], out var hit))
             {
                 if ((hit.From & Matched.Semantic) == 0) fused[semantic[r]] = (hit.Score + add, hit.From | Matched.Semantic, hit.LexicalRank);

@@ -52,12 +52,12 @@ public class HybridRankingTests
     }
 
     [Fact]
-    public void Fusion_keeps_the_count_and_weights_each_list()
+    public void Fusion_keeps_the_count()
     {
-        var fused = HybridRanking.Fuse([1, 2], [3, 4], count: 2, lexicalWeight: 1, semanticWeight: 2);
+        var fused = HybridRanking.Fuse([1, 2], [3, 4], count: 2);
 
-        Assert.Equal([3, 4], fused.Rows);
-        Assert.Equal(2f / (HybridRanking.FusionK + 1), fused.Scores[0], 6);
+        Assert.Equal([1, 3], fused.Rows);
+        Assert.Equal(1f / (HybridRanking.FusionK + 1), fused.Scores[1], 6);
     }
 
     [Fact]

@@ -31,9 +31,7 @@ public sealed class SearchWorld : IAsyncLifetime
         Store = await PublishedStoreAsync();
         await Store.Catalog.UpsertAsync(MultilingualCatalogue.Items(["DE", "FR", "GB"]));
         FirstIndex = (await BuildSearchIndexJob.RunAsync(Store, Encoder, 8, IJobProgress.None, default)).Written.Version;
-        Handler = await ServeWorld.StartAsync(Store);
-        // The handler reads each setting under its own name: the encoder is the one the index was built with.
-        await Handler.DisposeAsync();
+        // The query encoder is the one the index was built with.
         Handler = await RunningHandler.StartAsync(Store, new Dictionary<string, string?>(Settings) { [ServerlessReco.Embed.TextEncoder.DirectoryVariable] = Encoder });
         await WaitForAsync(Handler, h => h.GetProperty("modelVersion").GetString() == "v1" && h.GetProperty("counts").GetProperty("catalogueItems").GetInt32() > 0);
     }
