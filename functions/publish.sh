@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the function app for deployment: the handler (Native AOT by default) plus host.json and one folder
 # per function, zipped for `az functionapp deployment source config-zip` or a Flex Consumption deploy.
-#   functions/publish.sh [--no-aot] [--out DIR]
-#   functions/publish.sh --worker [--out DIR]
+#   functions/publish.sh [--no-aot] [--out DIR] [--encoder DIR]
+#   functions/publish.sh --worker [--out DIR] [--encoder DIR]
 # --worker builds the isolated-worker app instead (ServerlessReco.Functions.Worker: host.json, functions.metadata,
 # the worker and its host extensions), ReadyToRun, since the isolated worker cannot run Native AOT.
+# --encoder copies a sentence encoder folder into the package as encoder/, for RECO_ENCODER_DIR=encoder (semantic search).
 # Native AOT needs clang and zlib1g-dev (Debian: apt-get install -y clang zlib1g-dev). With --no-aot the app is
 # framework-dependent: set host.json's defaultExecutablePath to "dotnet" and arguments to ["reco-handler.dll"].
 set -euo pipefail
@@ -15,12 +16,14 @@ WORKER_PROJECT="$HERE/ServerlessReco.Functions.Worker/ServerlessReco.Functions.W
 OUT="$HERE/../artifacts/functionapp"
 AOT=true
 WORKER=false
+ENCODER=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-aot) AOT=false ;;
     --worker) WORKER=true ;;
     --out) OUT="$2"; shift ;;
-    *) echo "usage: $0 [--no-aot | --worker] [--out DIR]" >&2; exit 2 ;;
+    --encoder) ENCODER="$2"; shift ;;
+    *) echo "usage: $0 [--no-aot | --worker] [--out DIR] [--encoder DIR]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -43,6 +46,12 @@ else
   # The host starts the handler through dotnet when there is no native executable.
   sed -i -e 's|"defaultExecutablePath": "reco-handler"|"defaultExecutablePath": "dotnet"|' \
          -e 's|"arguments": \[\]|"arguments": ["reco-handler.dll"]|' "$OUT/app/host.json"
+fi
+if [ -n "$ENCODER" ]; then
+  [ -f "$ENCODER/model.onnx" ] || { echo "publish.sh: $ENCODER holds no model.onnx (./reco jobs install-encoder --output DIR)" >&2; exit 1; }
+  mkdir -p "$OUT/app/encoder"
+  cp "$ENCODER"/model.onnx "$ENCODER"/*.json "$OUT/app/encoder/"
+  cp "$ENCODER"/vocab.txt "$ENCODER"/*.model "$OUT/app/encoder/" 2>/dev/null || true
 fi
 # Debug symbols stay out of the deployed package.
 find "$OUT/app" -name '*.dbg' -o -name '*.pdb' | xargs -r rm -f

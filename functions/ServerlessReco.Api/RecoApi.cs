@@ -3,6 +3,7 @@ using ServerlessReco.Domain;
 using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Ingest;
 using ServerlessReco.Functions.Operator;
+using ServerlessReco.Functions.Search;
 using ServerlessReco.Functions.Serve;
 using ServerlessReco.Functions.Translate;
 using ServerlessReco.Storage;
@@ -34,6 +35,7 @@ public static class RecoApi
         services.AddServing(configuration);
         services.AddIngestion(configuration);
         services.AddTranslation(configuration);
+        services.AddSearch(configuration);
         services.AddOperator();
         services.AddApiDocument();
         return services;
@@ -52,6 +54,7 @@ public static class RecoApi
         app.MapServing();
         app.MapIngestion();
         app.MapTranslation();
+        app.MapSearch();
         app.MapOperator();
         app.MapWebPages();
         app.MapApiDocument();

@@ -16,6 +16,9 @@ public sealed class ServeFunctions(ApiPipeline api)
     [Function("Popular")]
     public IResult Popular([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "popular")] HttpRequest request) => api;
 
+    [Function("Search")]
+    public IResult Search([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "search")] HttpRequest request) => api;
+
     [Function("Health")]
     public IResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) => api;
 

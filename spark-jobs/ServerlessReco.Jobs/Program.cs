@@ -91,7 +91,7 @@ ServerlessReco.Sequence.SequenceOptions? SequenceSettings(ParseResult parse)
 }
 
 // Encoder options shared by train and embed-items.
-const string EncoderDirectoryVariable = "RECO_ENCODER_DIR";
+const string EncoderDirectoryVariable = ServerlessReco.Embed.TextEncoder.DirectoryVariable;
 Option<string?> EncoderModelOption() => new("--model") { Description = $"sentence encoder folder (model.onnx + tokenizer file + optional encoder.json; default: ${EncoderDirectoryVariable})" };
 // --model, else RECO_ENCODER_DIR, else null (no embeddings).
 string? EncoderDirectory(string? option) =>
@@ -185,6 +185,18 @@ embedItems.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(embedItems);
+
+// build-search-index
+var searchModel = EncoderModelOption();
+var searchBatchSize = EmbedBatchSizeOption();
+var buildSearchIndex = new Command("build-search-index", "Index the catalogue and its translations for /api/search (Lucene BM25 per language, plus item embeddings with --model) and publish it as catalog/search/<version>") { searchModel, searchBatchSize };
+buildSearchIndex.SetAction(async (parse, ct) =>
+{
+    JobConsole.Render(await ServerlessReco.Jobs.Search.BuildSearchIndexJob.RunAsync(DataStore.Open(parse.GetValue(store)), EncoderDirectory(parse.GetValue(searchModel)),
+        parse.GetValue(searchBatchSize), JobConsole.Progress, ct));
+    return 0;
+});
+root.Subcommands.Add(buildSearchIndex);
 
 // install-encoder
 var encoderOutput = new Option<string?>("--output") { Description = $"encoder folder to write (default: ${EncoderDirectoryVariable})" };

@@ -61,6 +61,19 @@ var screenshots = new Command("screenshots", "Not a benchmark: the README's pict
 screenshots.SetAction((parse, ct) => Screenshots.RunAsync(new Uri(parse.GetValue(url)!), parse.GetValue(outputFolder)!, Console.Out, ct));
 root.Subcommands.Add(screenshots);
 
+var searchModel = new Option<string>("--model") { DefaultValueFactory = _ => Path.Combine(".reco", "encoders", "all-MiniLM-L6-v2"), Description = "the encoder folder the index is built with and queries are embedded by" };
+var searchQueries = new Option<int>("--queries") { DefaultValueFactory = _ => 300, Description = "Online Retail target items per query set" };
+var searchConcurrency = new Option<string>("--concurrency") { DefaultValueFactory = _ => "1,4", Description = "comma-separated concurrent client counts, one load run each" };
+var searchColdStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
+var qualityStore = new Option<string?>("--quality-store") { Description = "measure quality only, on a store that holds the Online Retail catalogue (e.g. dir:PATH after import-online-retail)" };
+var baselineHandler = new Option<string?>("--baseline-handler") { Description = "another handler build (e.g. main's) whose cold start is measured in turn with --handler's" };
+var search = new Command("search", "Search quality (MRR@10, recall@10 of lexical, semantic, hybrid) on Online Retail and the fixture catalogue; cold start, first search and /api/search latency")
+    { handler, searchModel, fixtures, searchQueries, searchConcurrency, duration, searchColdStarts, qualityStore, baselineHandler };
+search.SetAction((parse, ct) => SearchBenchmark.RunAsync(parse.GetValue(qualityStore) is null ? StorageConnection() : "", new SearchBenchmark.Options(parse.GetValue(handler)!, parse.GetValue(searchModel)!, parse.GetValue(fixtures)!,
+    parse.GetValue(searchQueries), parse.GetValue(searchConcurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(),
+    TimeSpan.FromSeconds(parse.GetValue(duration)), parse.GetValue(searchColdStarts), parse.GetValue(qualityStore), parse.GetValue(baselineHandler)), Console.Out, ct));
+root.Subcommands.Add(search);
+
 return await root.Parse(args).InvokeAsync();
 
 static string StorageConnection() => Environment.GetEnvironmentVariable(DataStore.ConnectionStringVariable) is { Length: > 0 } c ? c

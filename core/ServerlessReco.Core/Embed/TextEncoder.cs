@@ -12,6 +12,8 @@ namespace ServerlessReco.Embed;
 public sealed class TextEncoder : IDisposable
 {
     public const string ModelFileName = "model.onnx";
+    /// <summary>The setting that names the encoder folder, for the jobs (when --model is not given) and the handler's search.</summary>
+    public const string DirectoryVariable = "RECO_ENCODER_DIR";
     private const string InputIdsName = "input_ids";
     private const string AttentionMaskName = "attention_mask";
     private const string TokenTypeIdsName = "token_type_ids";
@@ -48,7 +50,9 @@ public sealed class TextEncoder : IDisposable
     /// <paramref name="config"/>, <c>encoder.json</c> in the folder is used, and without that the family is
     /// recognised from the tokenizer file (see <see cref="TextEncoderConfig.FromDirectory"/>).
     /// </summary>
-    public static TextEncoder Load(string modelDirectory, TextEncoderConfig? config = null)
+    /// <param name="threads">ONNX Runtime's intra-op threads: every core (the default) for batch jobs; one for a
+    /// server embedding one short query per request, whose concurrent requests are the parallelism.</param>
+    public static TextEncoder Load(string modelDirectory, TextEncoderConfig? config = null, int? threads = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelDirectory);
         string directory = Path.GetFullPath(modelDirectory);
@@ -73,7 +77,7 @@ public sealed class TextEncoder : IDisposable
         InferenceSession session;
         using (var options = new SessionOptions
                {
-                   IntraOpNumThreads = Environment.ProcessorCount,
+                   IntraOpNumThreads = threads ?? Environment.ProcessorCount,
                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
                })
         {

@@ -22,7 +22,7 @@ public sealed record ItemFilter(
     {
         category = "";
         item = _items[index]!;
-        if (item is null || !item.InStock || (Market is not null && !SoldIn(item, Market))) return false;
+        if (!Sellable(item, Market)) return false;
         var id = Model.Artifacts.ItemIds[index];
         if (Exclude.Count > 0 && Exclude.Contains(id)) return false;
         category = item.Category.Length > 0 ? item.Category : Model.Categories[index] ?? "";
@@ -31,6 +31,10 @@ public sealed record ItemFilter(
         // Bought items are not offered again, except in categories configured as repeat purchases (consumables).
         return Purchased.Count == 0 || !Purchased.Contains(id) || RepeatPurchaseCategories.Contains(category);
     }
+
+    /// <summary>In the catalogue, in stock and sold in the market (any market when null): what every list shows, search included.</summary>
+    public static bool Sellable([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] CatalogItem? item, string? market) =>
+        item is not null && item.InStock && (market is null || SoldIn(item, market));
 
     private static bool SoldIn(CatalogItem item, string market)
     {

@@ -129,6 +129,20 @@ public sealed class RankingPipeline(IReadOnlyList<IScorer> scorers, RankingOptio
         }
     }
 
+    /// <summary>
+    /// The shopper's affinity to each of <paramref name="itemIds"/> by the vector recommendations rank with (ALS,
+    /// refreshed by fold-in): what search re-ranks its results with. NaN for an item the model does not know;
+    /// null when the model knows nothing about the shopper.
+    /// </summary>
+    public static float[]? Affinity(ServingModel model, ShopperHistory shopper, IReadOnlyList<string> itemIds)
+    {
+        if (AlsScorer.UserVector(model, shopper, out _) is not { } vector) return null;
+        var affinity = new float[itemIds.Count];
+        for (int i = 0; i < affinity.Length; i++)
+            affinity[i] = model.ItemIndex.TryGetValue(itemIds[i], out int row) ? TensorPrimitives.Dot(model.ItemVector(row), vector) : float.NaN;
+        return affinity;
+    }
+
     private static List<RankedItem> Explained(List<Candidate> chosen, ShopperScores scores)
     {
         var items = new List<RankedItem>(chosen.Count);

@@ -65,7 +65,8 @@ public sealed class BlendScorer(float sequenceWeight) : IScorer
         return new DenseScores(Strategy.AlsSequence, als, item => SequenceScorer.Explain(model, shopper, attention, item));
     }
 
-    private static void Standardize(Span<float> scores)
+    /// <summary>To z-scores in place: mean 0, standard deviation 1 (unchanged when all are equal).</summary>
+    internal static void Standardize(Span<float> scores)
     {
         float mean = TensorPrimitives.Average(scores);
         TensorPrimitives.Subtract(scores, mean, scores);

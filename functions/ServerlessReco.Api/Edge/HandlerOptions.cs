@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
 using ServerlessReco.Functions.Ingest;
+using ServerlessReco.Functions.Search;
 using ServerlessReco.Functions.Serve;
 using ServerlessReco.Functions.Translate;
 using ServerlessReco.Storage;
@@ -35,7 +36,7 @@ public sealed class StorageOptions
 /// prints as the handler's last line.
 /// </summary>
 public sealed class HandlerOptionsValidator :
-    IValidateOptions<StorageOptions>, IValidateOptions<ServeOptions>, IValidateOptions<IngestOptions>, IValidateOptions<TranslatorOptions>
+    IValidateOptions<StorageOptions>, IValidateOptions<ServeOptions>, IValidateOptions<IngestOptions>, IValidateOptions<TranslatorOptions>, IValidateOptions<SearchOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
@@ -77,6 +78,15 @@ public sealed class HandlerOptionsValidator :
         // A missing key switches translation off on purpose; a key with an unusable endpoint is a mistake.
         if (string.IsNullOrWhiteSpace(options.Key) || options.Settings(out var reason) is not null) return ValidateOptionsResult.Success;
         return ValidateOptionsResult.Fail(reason!);
+    }
+
+    public ValidateOptionsResult Validate(string? name, SearchOptions options)
+    {
+        // Checked here so that a typo in the path ends the start, not the first search; the model loads on first use.
+        if (options.EncoderPath is not { } directory) return ValidateOptionsResult.Success;
+        if (!File.Exists(Path.Combine(directory, Embed.TextEncoder.ModelFileName)))
+            return ValidateOptionsResult.Fail($"{SearchOptions.EncoderDirectoryKey} must be a folder holding {Embed.TextEncoder.ModelFileName} (./reco jobs install-encoder --output DIR), not '{options.EncoderDirectory}'");
+        return ValidateOptionsResult.Success;
     }
 
     private const int MaxNumber = 1_000_000;

@@ -132,5 +132,7 @@ public sealed class ModelWatcher(
         Console.WriteLine("Open in a browser (a local handler asks for no function key):");
         Console.WriteLine($"  storefront preview: {address}{Operator.WebPages.Route}/{Operator.WebPages.PreviewPage}");
         Console.WriteLine($"  operator console:   {address}{Operator.WebPages.Route}/{Operator.WebPages.ConsolePage}");
+        // A fragment with a typo: lexical matching tolerates it and the encoder finds the same products by meaning.
+        Console.WriteLine($"  curl -s '{address}/api/search?q=hangng+heart+holdr&market={settings.DemoUsers[0].Market}&count=5'");
     }
 }

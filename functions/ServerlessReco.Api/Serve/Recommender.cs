@@ -27,14 +27,23 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
 
     public async Task<RecommendationsResponse> RecommendAsync(ServingModel model, string userId, string locale, RecommendationRequest request, CancellationToken ct)
     {
+        var (shopper, fresh) = await ShopperAsync(model, userId, ct);
+        var ranked = _pipeline.Recommend(model, catalog, shopper, request);
+        return new RecommendationsResponse(model.Version, ranked.Strategy, request.Market!, locale, Localized(ranked, locale), FreshEventsUnavailable: !fresh);
+    }
+
+    /// <summary>
+    /// What the model and the shopper's recent events say about them (erased events left out); Fresh is false
+    /// when the events could not be read and the model alone speaks.
+    /// </summary>
+    public async Task<(ShopperHistory Shopper, bool Fresh)> ShopperAsync(ServingModel model, string userId, CancellationToken ct)
+    {
         // The raw id never reaches storage or the model: both are keyed by the pseudonym.
         var user = pseudonymizer.Pseudonymize(userId);
         int row = model.UserIndex.TryGetValue(user, out int known) ? known : -1;
         var erasedAt = await erasures.ErasedAtAsync(user, ct);
         var events = await ReadEventsAsync(user, ct);
-        var shopper = ShopperHistory.From(events ?? [], model, row, DateTimeOffset.UtcNow, erasedAt);
-        var ranked = _pipeline.Recommend(model, catalog, shopper, request);
-        return new RecommendationsResponse(model.Version, ranked.Strategy, request.Market!, locale, Localized(ranked, locale), FreshEventsUnavailable: events is null);
+        return (ShopperHistory.From(events ?? [], model, row, DateTimeOffset.UtcNow, erasedAt), events is not null);
     }
 
     public PopularResponse Popular(ServingModel model, Market market, string locale, string? category, int count) =>

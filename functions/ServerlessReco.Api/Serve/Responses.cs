@@ -15,9 +15,12 @@ public sealed record PopularResponse(string ModelVersion, string Market, string 
 
 public sealed record HealthCounts(int Users, int Items, int CatalogueItems);
 
+/// <param name="SearchIndexVersion">The search index in use; null until the first search loads one.</param>
+/// <param name="LastSearchError">Why the newest search index (or the query encoder) is not in use, if it is not.</param>
 public sealed record HealthResponse(
     string Status, string? ModelVersion, double? ModelAge, DateTimeOffset? TrainedUntil, HealthCounts Counts,
-    bool StorageReachable, string? LastModelError, DateTimeOffset? CatalogueLoadedAt);
+    bool StorageReachable, string? LastModelError, DateTimeOffset? CatalogueLoadedAt,
+    string? SearchIndexVersion = null, string? LastSearchError = null);
 
 /// <summary>
 /// Source-generated JSON for every serving response, so the handler publishes with Native AOT. Nullability and

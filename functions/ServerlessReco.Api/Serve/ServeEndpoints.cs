@@ -93,7 +93,7 @@ public static class ServeEndpoints
     }
 
     /// <summary>Always 200: the state of model, catalogue and storage is in the body.</summary>
-    private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, DataStore store, CancellationToken ct)
+    private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, Search.SearchIndexWatcher search, DataStore store, CancellationToken ct)
     {
         bool reachable;
         try
@@ -115,11 +115,11 @@ public static class ServeEndpoints
             model is null ? null : Math.Round((DateTimeOffset.UtcNow - model.Manifest.CreatedAt).TotalSeconds),
             model?.Manifest.TrainedUntil,
             new HealthCounts(model?.Artifacts.UserCount ?? 0, model?.ItemCount ?? 0, catalog.Count),
-            reachable, models.LastLoadError, catalog.LoadedAt));
+            reachable, models.LastLoadError, catalog.LoadedAt, search.CurrentVersion, search.LastLoadError));
     }
 
     /// <summary>401 (with a Bearer challenge) when the request brings no usable token, 403 when it is another shopper's.</summary>
-    private static bool Authorized(HttpRequest request, ShopperTokens tokens, string userId, [NotNullWhen(false)] out ProblemHttpResult? problem)
+    internal static bool Authorized(HttpRequest request, ShopperTokens tokens, string userId, [NotNullWhen(false)] out ProblemHttpResult? problem)
     {
         problem = tokens.Check(request.Headers.Authorization, userId) switch
         {
@@ -137,7 +137,7 @@ public static class ServeEndpoints
         return problem is null;
     }
 
-    private static bool Common(string? market, string? locale, string? count,
+    internal static bool Common(string? market, string? locale, string? count,
         out Market m, out string loc, out int n, [NotNullWhen(false)] out ProblemHttpResult? problem)
     {
         loc = "";
@@ -189,5 +189,5 @@ public static class ServeEndpoints
 
     private static ProblemHttpResult Unavailable() => Problems.Unavailable("No model", NoModel);
 
-    private static string Truncate(string text) => text.Length > 40 ? text[..40] + "..." : text;
+    internal static string Truncate(string text) => text.Length > 40 ? text[..40] + "..." : text;
 }

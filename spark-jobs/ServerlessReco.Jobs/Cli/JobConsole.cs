@@ -73,6 +73,17 @@ public static class JobConsole
         AnsiConsole.MarkupLine($"[green]model version {result.Written.Version}[/] (version {result.BaseVersion} plus item embeddings) written to {Markup.Escape(result.Store)}; publish it with: ./reco jobs publish --version {result.Written.Version}");
     }
 
+    public static void Render(Search.BuildSearchIndexJob.Result r)
+    {
+        var m = r.Written;
+        AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"search index {m.Version}: {m.Items:N0} items ({r.ItemsWithText:N0} with a title), fields source + {string.Join(", ", m.LanguageFields)}, {m.Files.Values.Sum(f => f.Bytes) / 1048576.0:F1} MiB, in {r.Seconds:F1} s")));
+        AnsiConsole.MarkupLine(Markup.Escape(m.Encoder is { } e
+            ? $"semantic retrieval: item embeddings by {e}; serving embeds queries with the same encoder (RECO_ENCODER_DIR)"
+            : "no encoder (--model or RECO_ENCODER_DIR): lexical search only"));
+        AnsiConsole.MarkupLine($"[green]published[/]: {Markup.Escape(r.Store)} catalog/{ServerlessReco.Search.SearchIndexStore.CurrentPath} -> {m.Version}");
+    }
+
     public static void Render(InstallEncoderJob.Result r)
     {
         var s = r.Source;

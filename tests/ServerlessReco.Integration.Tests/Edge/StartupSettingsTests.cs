@@ -18,6 +18,7 @@ public class StartupSettingsTests
         { "RECO_INGEST_MAX_EVENT_AGE_DAYS", "many", "reco-handler: Failed to convert configuration value 'many' at 'RECO_INGEST_MAX_EVENT_AGE_DAYS' to type 'System.Double'." },
         { "RECO_PSEUDONYM_KEY", "short", "reco-handler: RECO_PSEUDONYM_KEY must be at least 16 characters, not 5" },
         { "RECO_SHOPPER_TOKEN_SECRET", "short", "reco-handler: RECO_SHOPPER_TOKEN_SECRET must be at least 32 characters, not 5" },
+        { "RECO_ENCODER_DIR", "/no/such/encoder", "reco-handler: RECO_ENCODER_DIR must be a folder holding model.onnx (./reco jobs install-encoder --output DIR), not '/no/such/encoder'" },
         { "RECO_STORAGE_PREFIX", "Bad-Prefix", "reco-handler: RECO_STORAGE_PREFIX must start with a lower-case letter and hold at most 20 lower-case letters and digits, not 'Bad-Prefix'" },
         { "RECO_STORAGE_CONNECTION_STRING", "", "reco-handler: RECO_STORAGE_CONNECTION_STRING (or AzureWebJobsStorage) must be set to a storage connection string" },
         { "TRANSLATOR_ENDPOINT", "http://translator.example", "reco-handler: translation disabled: TRANSLATOR_ENDPOINT 'http://translator.example' is not an absolute https URL" },
