@@ -33,6 +33,8 @@ public static class ServeEndpoints
         services.AddHostedService(sp => sp.GetRequiredService<ErasedShoppers>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelWatcher>());
         services.AddHostedService<CatalogRefresher>();
+        services.AddSingleton<ActiveShoppers>();
+        services.AddHostedService(sp => sp.GetRequiredService<ActiveShoppers>());
         return services;
     }
 
@@ -93,7 +95,7 @@ public static class ServeEndpoints
     }
 
     /// <summary>Always 200: the state of model, catalogue and storage is in the body.</summary>
-    private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, DataStore store, CancellationToken ct)
+    private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, ActiveShoppers active, DataStore store, CancellationToken ct)
     {
         bool reachable;
         try
@@ -114,7 +116,7 @@ public static class ServeEndpoints
             status, model?.Version,
             model is null ? null : Math.Round((DateTimeOffset.UtcNow - model.Manifest.CreatedAt).TotalSeconds),
             model?.Manifest.TrainedUntil,
-            new HealthCounts(model?.Artifacts.UserCount ?? 0, model?.ItemCount ?? 0, catalog.Count),
+            new HealthCounts(model?.Artifacts.UserCount ?? 0, model?.ItemCount ?? 0, catalog.Count, model is not null && active.Covers(model) ? active.Count : null),
             reachable, models.LastLoadError, catalog.LoadedAt));
     }
 
