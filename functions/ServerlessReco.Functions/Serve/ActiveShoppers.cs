@@ -64,6 +64,8 @@ public sealed class ActiveShoppers(
         {
             try
             {
+                // The cutoff comes from the model: the first read waits for it rather than for the next tick.
+                while (models.Current is null) await Task.Delay(TimeSpan.FromMilliseconds(100), stoppingToken);
                 await PollAsync(stoppingToken);
                 _failing = false;
             }
@@ -83,7 +85,7 @@ public sealed class ActiveShoppers(
 
     private async Task PollAsync(CancellationToken ct)
     {
-        if (models.Current is not { } model) return;
+        var model = models.Current!;
         var cutoff = CutoffOf(model);
         var started = time.GetUtcNow();
         var coverage = _coverage;
