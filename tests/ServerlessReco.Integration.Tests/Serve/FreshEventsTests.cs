@@ -119,4 +119,30 @@ public class FreshEventsTests
         Assert.Equal("popularity", onB.GetProperty("strategy").GetString());
         Assert.Equal(ItemsOf(await GetJsonAsync(b, Path("nobody"))), ItemsOf(onB));
     }
+
+    [Fact]
+    public async Task A_failed_activity_write_acknowledges_nothing_and_the_senders_retry_records_the_activity()
+    {
+        var store = await PublishedStoreAsync();
+        await using var handler = await StartAsync(store);
+        var first = await handler.PostEventsAsync(Json(Event("x-1", user: "xavier", item: "T1")));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        // The feed table goes away under the running instance: the log and the rows are written, the activity is not.
+        await store.Table("activity").DeleteAsync();
+        var events = new[] { Event("y-1", user: "yvonne", item: "T2"), Event("y-2", user: "yvonne", item: "T3") };
+        var failed = await handler.PostEventsAsync(Json(events));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        Assert.False((await failed.ReadJsonAsync()).TryGetProperty("results", out _));
+        Assert.Equal(2, (await store.RecentEvents.ReadRecentAsync(Pseudonyms.Pseudonymize("yvonne"), DateTimeOffset.MinValue, 10)).Count);
+
+        // The sender retries: the rows exist, so the events are duplicates, and this time the activity is recorded.
+        await store.Table("activity").CreateIfNotExistsAsync();
+        var retried = await handler.PostEventsAsync(Json(events));
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal(["duplicate", "duplicate"], Statuses(await retried.ReadJsonAsync()));
+        var feed = await store.Activity.ReadSinceAsync(DateTimeOffset.UtcNow.AddMinutes(-5));
+        Assert.Contains(Pseudonyms.Pseudonymize("yvonne"), feed.Activity.Select(a => a.User));
+        Assert.Equal(2, (await store.EventLog.ReadDistinctAsync()).Count(e => e.User == Pseudonyms.Pseudonymize("yvonne")));
+    }
 }
