@@ -97,18 +97,22 @@ public static class ServeEndpoints
     /// <summary>Always 200: the state of model, catalogue and storage is in the body.</summary>
     private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, ActiveShoppers active, DataStore store, CancellationToken ct)
     {
-        bool reachable;
-        try
+        bool reachable = false;
+        // While the breaker is open storage is known to be down, and the polls make its trial calls.
+        if (store.Breaker?.IsOpen != true)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            // One small blob read: the same call the model poll makes.
-            await store.Models.ReadCurrentAsync(timeout.Token);
-            reachable = true;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            reachable = false;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                // One small blob read: the same call the model poll makes.
+                await store.Models.ReadCurrentAsync(timeout.Token);
+                reachable = true;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // Unreachable: the answer says so.
+            }
         }
         var model = models.Current;
         var status = model is null ? "no-model" : reachable && models.LastLoadError is null ? "healthy" : "degraded";
