@@ -69,8 +69,9 @@ public class FaultInjectionTests
             Assert.True(ServerMilliseconds(probe) < ReadBudget.TotalMilliseconds + 100, $"A recommendation took {ServerMilliseconds(probe)} ms server-side as the outage began");
             if (ServerMilliseconds(probe) < ServeBound.TotalMilliseconds && (await probe.ReadJsonAsync()).TryGetProperty("freshEventsUnavailable", out var flag) && flag.GetBoolean()) break;
         }
-        // Most answers skip storage entirely; one that meets the breaker changing state (a trial call every 2 s) can pay
-        // the client's short retry, never more than the events-read budget.
+        // Once the breaker is open no request touches storage (the polls make its trial calls). Each answer is held only
+        // to the events-read budget: the median carries the 50 ms promise, and a lone slow answer on the loaded test
+        // machine is scheduling, not storage (functions/SERVING.md, "Storage outages").
         var took = new List<double>();
         for (int i = 0; i < 10; i++)
         {
