@@ -145,4 +145,30 @@ public class FreshEventsTests
         Assert.Contains(Pseudonyms.Pseudonymize("yvonne"), feed.Activity.Select(a => a.User));
         Assert.Equal(2, (await store.EventLog.ReadDistinctAsync()).Count(e => e.User == Pseudonyms.Pseudonymize("yvonne")));
     }
+
+    [Fact]
+    public async Task A_newer_model_empties_the_set_and_going_back_to_an_older_one_reads_the_feed_back_to_its_cutoff()
+    {
+        var store = await PublishedStoreAsync();
+        await store.RecentEvents.UpsertAsync([Event("carol", "T1", ServerlessReco.Domain.EventType.View, DateTimeOffset.UtcNow.AddMinutes(-2))]);
+        var settings = Settings;
+        settings["RECO_ACTIVITY_POLL_SECONDS"] = "1";
+        await using var handler = await RunningHandler.StartAsync(store, settings);
+        static int? Fresh(JsonElement health) =>
+            health.GetProperty("counts").TryGetProperty("shoppersWithFreshEvents", out var n) && n.ValueKind == JsonValueKind.Number ? n.GetInt32() : null;
+        await WaitForAsync(handler, h => Fresh(h) == 1);
+
+        // Trained after Carol's events: she leaves the set at the next poll, and her answer is the model's alone.
+        var v2 = Model("v2");
+        await store.Models.WriteVersionAsync(v2 with { Manifest = v2.Manifest with { TrainedUntil = DateTimeOffset.UtcNow.AddMinutes(10) } });
+        await store.Models.PublishAsync("v2");
+        await WaitForAsync(handler, h => h.GetProperty("modelVersion").GetString() == "v2" && Fresh(h) == 0);
+        Assert.Equal("popularity", (await GetJsonAsync(handler, Path("carol"))).GetProperty("strategy").GetString());
+
+        // Back to a model trained before them: the set no longer reaches that cutoff, so the next poll reads the feed
+        // back to it, and Carol's events count again.
+        await PublishAsync(store, "v3");
+        await WaitForAsync(handler, h => h.GetProperty("modelVersion").GetString() == "v3" && Fresh(h) == 1);
+        Assert.Equal("als+realtime", (await GetJsonAsync(handler, Path("carol"))).GetProperty("strategy").GetString());
+    }
 }
