@@ -58,8 +58,8 @@ var disabledOnTheIngestApp = [for f in functionsOffTheIngestApp: { name: 'AzureW
 var suffix = uniqueString(resourceGroup().id, name)
 var storageName = toLower('${name}${suffix}')
 var containers = ['events', 'deadletter', 'tombstones', 'models', 'catalog', 'deployment', 'deployment-ingest']
-// catalogchanges: the catalogue change feed; the Native AOT handler writes it and cannot create tables itself.
-var tables = ['items', 'catalogchanges', 'events', 'translations']
+// catalogchanges and activity: the catalogue and shopper activity feeds; the Native AOT handler writes them and cannot create tables itself.
+var tables = ['items', 'catalogchanges', 'events', 'activity', 'translations']
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: take(storageName, 24)

@@ -102,7 +102,7 @@ public sealed class HandlerProcess : IAsyncDisposable
     /// </summary>
     public static async Task ProvisionTablesAsync(DataStore store, CancellationToken ct)
     {
-        foreach (var table in (string[])["items", "catalogchanges", "events", "translations"])
+        foreach (var table in (string[])["items", "catalogchanges", "events", "activity", "translations"])
             await store.Table(table).CreateIfNotExistsAsync(ct).ConfigureAwait(false);
     }
 

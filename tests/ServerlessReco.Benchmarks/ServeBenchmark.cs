@@ -37,6 +37,12 @@ public static class ServeBenchmark
         var model = await EnsureModelAsync(store, options.Scenario, output, ct).ConfigureAwait(false);
         var users = options.Scenario == "online-retail" ? RetailUsers(model) : Enumerable.Range(0, 2000).Select(i => ("u" + i, SyntheticMarkets[i % SyntheticMarkets.Length])).ToList();
         output.WriteLine($"scenario {options.Scenario}: model {model.Version}, {model.UserCount:N0} users, {model.ItemCount:N0} items, {model.Factors} factors; {users.Count:N0} request users");
+        // Half the shoppers have events the model has not seen (their recommendations read the events table), half
+        // none (theirs need no storage call once the handler's activity feed says so); each half is measured alone.
+        var fresh = users.Where((_, i) => i % 2 == 0).ToList();
+        var quiet = users.Where((_, i) => i % 2 == 1).ToList();
+        await WriteFreshEventsAsync(store, model, fresh, ct).ConfigureAwait(false);
+        output.WriteLine($"{fresh.Count:N0} request users ('fresh') have 5 events stored now, after the model (trained up to {model.Manifest.TrainedUntil:O}); the other {quiet.Count:N0} ('none new') have none");
         // The benchmark prepares storage directly; only the handler goes through the proxy.
         await using var proxy = options.StorageLatency > TimeSpan.Zero ? FaultyStorage.Start(connectionString) : null;
         if (proxy is not null)
@@ -60,26 +66,44 @@ public static class ServeBenchmark
         {
             await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", Authorization(users[0].Item1), ct).ConfigureAwait(false);
             await LoadAsync(handler.Address, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
-            output.WriteLine("clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | azurite us/req | loadgen us/req | storage trips/req | ok | failed | strategies");
+            output.WriteLine("clients | shoppers | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | azurite us/req | loadgen us/req | storage trips/req | ok | failed | strategies");
             foreach (int clients in options.ConcurrencyLevels)
+            foreach (var (group, groupUsers) in new[] { ("fresh", fresh), ("none new", quiet) })
             {
                 var result = new LoadResult();
                 var (handlerBefore, azuriteBefore, loadBefore) = (handler.Cpu, HandlerProcess.AzuriteCpu(), Process.GetCurrentProcess().TotalProcessorTime);
                 long tripsBefore = proxy?.RoundTrips ?? 0;
                 var clock = Stopwatch.StartNew();
-                await LoadAsync(handler.Address, users, options with { Concurrency = clients }, result, ct).ConfigureAwait(false);
+                await LoadAsync(handler.Address, groupUsers, options with { Concurrency = clients }, result, ct).ConfigureAwait(false);
                 double seconds = clock.Elapsed.TotalSeconds;
                 string PerRequest(TimeSpan? cpu) => cpu is { } c && result.Ok > 0 ? (c.TotalMicroseconds / result.Ok).ToString("F0", CultureInfo.InvariantCulture) : "?";
                 // Every storage round trip the handler made during the run (model and catalogue polls included), per answer.
-                var trips = proxy is null || result.Ok == 0 ? "-" : ((proxy.RoundTrips - tripsBefore) / (double)result.Ok).ToString("F2", CultureInfo.InvariantCulture);
+                var trips = proxy is null || result.Ok == 0 ? "-" : ((proxy.RoundTrips - tripsBefore) / (double)result.Ok).ToString("F3", CultureInfo.InvariantCulture);
                 var cpuColumns = $"{PerRequest(handler.Cpu - handlerBefore),14} | {PerRequest(HandlerProcess.AzuriteCpu() - azuriteBefore),14} | {PerRequest(Process.GetCurrentProcess().TotalProcessorTime - loadBefore),14}";
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{clients,7} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {cpuColumns} | {trips,17} | {result.Ok:N0} | {result.Failed:N0} | {string.Join(", ", result.Strategies.Select(kv => $"{kv.Key} {kv.Value:N0}"))}"));
+                    $"{clients,7} | {group,8} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {cpuColumns} | {trips,17} | {result.Ok:N0} | {result.Failed:N0} | {string.Join(", ", result.Strategies.Select(kv => $"{kv.Key} {kv.Value:N0}"))}"));
             }
             output.WriteLine($"each level runs {options.Duration.TotalSeconds:F0} s, closed loop over loopback; server = the handler's Server-Timing, client includes the load generator sharing the cores");
         }
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         return 0;
+    }
+
+    private static async Task WriteFreshEventsAsync(DataStore store, ModelArtifacts model, List<(string User, string Market)> users, CancellationToken ct)
+    {
+        var pseudonymizer = Pseudonymizer.FromEnvironment();
+        var random = new Random(5);
+        var now = DateTimeOffset.UtcNow;
+        var events = users.SelectMany(u => Enumerable.Range(0, 5).Select(i => new InteractionEvent
+        {
+            EventId = $"bench-{u.User}-{now.UtcTicks}-{i}",
+            User = pseudonymizer.Pseudonymize(u.User),
+            Item = model.ItemIds[random.Next(model.ItemCount)],
+            Type = EventType.View,
+            Market = u.Market,
+            Timestamp = now.AddMinutes(-i),
+        })).ToList();
+        await store.RecentEvents.UpsertAsync(events, ct).ConfigureAwait(false);
     }
 
     /// <summary>What a storefront back end hands each shopper's browser; the handler runs with the development secret.</summary>

@@ -9,8 +9,10 @@ namespace ServerlessReco.Tests;
 /// A TCP proxy on loopback in front of one upstream port (an azurite endpoint) that a test or benchmark can cut,
 /// slow down and restore, to play a storage outage or a distant storage account against the real handler.
 /// Cut resets every open connection and every new one until <see cref="Restore"/>, which is what a client sees
-/// when an account becomes unreachable. <see cref="Delay"/> is added once per round trip: before the first bytes
-/// of each answer that follows bytes from the client.
+/// when an account becomes unreachable. <see cref="BlackHole"/> is the other kind of outage: connections, open and
+/// new, are accepted and what the client sends is read, but no answer ever comes (a hung front end, a dropped route
+/// whose packets vanish). <see cref="Delay"/> is added once per round trip: before the first bytes of each answer
+/// that follows bytes from the client.
 /// </summary>
 public sealed class FaultProxy : IAsyncDisposable
 {
@@ -20,6 +22,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private readonly ConcurrentDictionary<Socket, byte> _open = new();
     private readonly Task _accepting;
     private volatile bool _cut;
+    private volatile bool _blackHole;
     private long _roundTrips;
 
     private FaultProxy(int upstreamPort)
@@ -46,7 +49,10 @@ public sealed class FaultProxy : IAsyncDisposable
         foreach (var socket in _open.Keys) Reset(socket);
     }
 
-    public void Restore() => _cut = false;
+    /// <summary>From now on nothing is forwarded either way and nothing answered; connections stay open.</summary>
+    public void BlackHole() => _blackHole = true;
+
+    public void Restore() => _cut = _blackHole = false;
 
     private async Task AcceptAsync()
     {
@@ -66,7 +72,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 Reset(client);
                 continue;
             }
-            _ = RelayAsync(client);
+            _ = _blackHole ? SwallowAsync(client) : RelayAsync(client);
         }
     }
 
@@ -103,6 +109,27 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>A connection made during a black hole: read and dropped until the client gives up on it.</summary>
+    private async Task SwallowAsync(Socket client)
+    {
+        _open.TryAdd(client, 0);
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token) > 0)
+            {
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            _open.TryRemove(client, out _);
+            client.Dispose();
+        }
+    }
+
     private async Task PumpAsync(Socket from, Socket to, Action? afterRead, Func<Task>? beforeWrite = null)
     {
         var buffer = new byte[64 * 1024];
@@ -112,6 +139,8 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 int read = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
                 if (read == 0 || _cut) return;
+                // Read and dropped: the request never arrives, or its answer never leaves.
+                if (_blackHole) continue;
                 afterRead?.Invoke();
                 if (beforeWrite is not null) await beforeWrite();
                 if (_cut) return;
@@ -182,6 +211,12 @@ public sealed class FaultyStorage : IAsyncDisposable
     {
         _blobs.Cut();
         _tables.Cut();
+    }
+
+    public void BlackHole()
+    {
+        _blobs.BlackHole();
+        _tables.BlackHole();
     }
 
     public void Restore()

@@ -11,8 +11,10 @@ namespace ServerlessReco.EventLog;
 /// Recent events per user for real-time personalisation. Partition = user pseudonym; row key = inverted
 /// timestamp + hash of the event id, so a user's newest events come first and a redelivered event lands on
 /// its own row: ingestion adds rows (<see cref="AddAsync"/>) and uses an existing row to tell a redelivery apart.
+/// Every write is followed by rows in the <see cref="ShopperActivityFeed"/>, so serving instances learn who has new
+/// events without reading this table per request; a call that returns has recorded both.
 /// </summary>
-public sealed class RecentEventsTable(TableClient table)
+public sealed class RecentEventsTable(TableClient table, ShopperActivityFeed activity)
 {
     /// <summary>
     /// Requests in flight per call: a coalesced flush of single events from many shoppers is one insert per shopper,
@@ -38,11 +40,14 @@ public sealed class RecentEventsTable(TableClient table)
             var actions = chunk.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(e))).ToList();
             await table.SubmitTransactionAsync(actions, token).ConfigureAwait(false);
         }).ConfigureAwait(false);
+        await activity.RecordAsync(events, ct).ConfigureAwait(false);
     }
 
+    public ShopperActivityFeed Activity => activity;
+
     /// <summary>
-    /// Adds a row per event (event ids distinct) and says, per event, whether this call added it (true) or its row
-    /// already existed (false): the row itself is the dedup marker of <see cref="Ingest.IngestPipeline"/>. Never
+    /// Adds a row per event (event ids distinct), then records the shoppers in the activity feed, and says, per
+    /// event, whether this call added it (true) or its row already existed (false): the row itself is the dedup marker of <see cref="Ingest.IngestPipeline"/>. Never
     /// overwrites. Transactions of at most 100 per partition (a lone row is a plain insert), <see cref="MaxParallel"/> at a time; a
     /// transaction that fails on an existing row is resubmitted without the rows that exist.
     /// </summary>
@@ -105,6 +110,9 @@ public sealed class RecentEventsTable(TableClient table)
                 }
             }
         }).ConfigureAwait(false);
+        // Rows that already existed too: when a first try stored them and then failed to record its activity, the
+        // sender's retry finds them as duplicates and this records what the first try did not.
+        await activity.RecordAsync(events, ct).ConfigureAwait(false);
         return added;
     }
 

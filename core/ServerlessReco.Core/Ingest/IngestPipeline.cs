@@ -43,10 +43,13 @@ public sealed class IngestPipeline : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly DeadLetterStore _deadLetters;
     private readonly GroupCommitter _commits;
+    private readonly Action<IReadOnlyList<InteractionEvent>>? _stored;
 
     /// <param name="flushTimeout">How long one coalesced write of the log and the rows may take before it fails.</param>
-    public IngestPipeline(DataStore store, EventValidator validator, TimeProvider time, GroupCommitLimits limits, TimeSpan flushTimeout)
+    /// <param name="stored">Told of every flush once it is stored, before any request in it is answered (serving on the same instance).</param>
+    public IngestPipeline(DataStore store, EventValidator validator, TimeProvider time, GroupCommitLimits limits, TimeSpan flushTimeout, Action<IReadOnlyList<InteractionEvent>>? stored = null)
     {
+        _stored = stored;
         _store = store;
         _validator = validator;
         _time = time;
@@ -119,11 +122,16 @@ public sealed class IngestPipeline : IAsyncDisposable
         return new IngestReport(acceptedCount, batch.Count - acceptedCount - letters.Count, letters.Count, results);
     }
 
-    /// <summary>One flush: log first, then the rows, so that an added row proves the event is in the log (see above).</summary>
+    /// <summary>
+    /// One flush: log first, then the rows, so that an added row proves the event is in the log (see above); the rows'
+    /// call also records the shoppers in the activity feed, and its failure fails the flush like any other.
+    /// </summary>
     private async Task<bool[]> WriteAsync(IReadOnlyList<InteractionEvent> events, CancellationToken ct)
     {
         await _store.EventLog.AppendAsync(events, ct).ConfigureAwait(false);
-        return await _store.RecentEvents.AddAsync(events, ct).ConfigureAwait(false);
+        var added = await _store.RecentEvents.AddAsync(events, ct).ConfigureAwait(false);
+        _stored?.Invoke(events);
+        return added;
     }
 
     public ValueTask DisposeAsync() => _commits.DisposeAsync();

@@ -96,8 +96,11 @@ public sealed class DataStore
     public string Prefix { get; private init; } = "";
 
     /// <summary>Recent events per user (table "events"); Azure Storage only.</summary>
-    public RecentEventsTable RecentEvents => _recent ??= new RecentEventsTable(Table("events"));
+    public RecentEventsTable RecentEvents => _recent ??= new RecentEventsTable(Table("events"), new ShopperActivityFeed(Table("activity")));
     private RecentEventsTable? _recent;
+
+    /// <summary>Who had events stored lately (table "activity"), written with every events-table write; Azure Storage only.</summary>
+    public ShopperActivityFeed Activity => RecentEvents.Activity;
 
     /// <summary>The items table with its change feed; Azure Storage only (serving and the snapshot job need versions).</summary>
     public TableItemCatalog ItemTable => Catalog as TableItemCatalog

@@ -19,15 +19,28 @@ public sealed class StorageBreaker : HttpPipelinePolicy
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Retries for the clients behind a breaker: three attempts 0.1 and 0.2 s apart bound the first request of an
-    /// outage, before the breaker opens, to well under a second. The SDK's defaults (four or five attempts from
-    /// 0.8 s, doubling) kept it waiting 5 to 50 s.
+    /// How long one attempt may go without an answer (until the response headers, and between reads of a streamed
+    /// body) before it counts as a transport failure. Storage that accepts connections and never answers (a black
+    /// hole) would otherwise hold each call for the SDK's default of 100 s, and the breaker, which only counts
+    /// failures, would never open. A healthy account answers in milliseconds, but a loaded one (azurite on the
+    /// shared 2-core test machine at load average 30-40) took over 0.8 s, and over 3 s, twice in a row for
+    /// ordinary calls, which then failed their requests; 10 s has not been seen exceeded.
+    /// </summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Retries for the clients behind a breaker: two attempts 0.1 s apart bound the first request of an outage,
+    /// before the breaker opens, to a fraction of a second when storage refuses, and to 20.1 s when it is silent
+    /// (two <see cref="AttemptTimeout"/>s); once those failures have opened the breaker, every call fails at once.
+    /// The SDK's defaults (four or five attempts from 0.8 s, doubling, 100 s per attempt) kept it waiting 5 to
+    /// 50 s, and minutes against a black hole.
     /// </summary>
     public static void Configure(ClientOptions options, StorageBreaker breaker)
     {
-        options.Retry.MaxRetries = 2;
+        options.Retry.MaxRetries = 1;
         options.Retry.Delay = TimeSpan.FromMilliseconds(100);
         options.Retry.MaxDelay = TimeSpan.FromSeconds(1);
+        options.Retry.NetworkTimeout = AttemptTimeout;
         options.AddPolicy(breaker, HttpPipelinePosition.PerRetry);
     }
 

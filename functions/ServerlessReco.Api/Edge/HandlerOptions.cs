@@ -55,6 +55,7 @@ public sealed class HandlerOptionsValidator :
         var failures = new List<string>();
         Positive(failures, ServeOptions.ModelPollSecondsKey, options.ModelPollSeconds);
         Positive(failures, ServeOptions.CatalogPollSecondsKey, options.CatalogPollSeconds);
+        Positive(failures, ServeOptions.ActivityPollSecondsKey, options.ActivityPollSeconds);
         Positive(failures, ServeOptions.CatalogReconcileMinutesKey, options.CatalogReconcileMinutes);
         Positive(failures, ServeOptions.CatalogFeedRetentionHoursKey, options.CatalogFeedRetentionHours);
         if (options.SimilarContentWeight is not (>= 0 and <= 1))

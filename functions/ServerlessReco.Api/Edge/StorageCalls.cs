@@ -11,9 +11,11 @@ namespace ServerlessReco.Functions.Edge;
 /// Runs a request's storage work under the ingestion storage timeout. Any failure becomes a 503 with Retry-After
 /// that acknowledges nothing, so the sender retries; every write is idempotent, so a retry is always safe. While
 /// storage is down the store's <see cref="StorageBreaker"/> fails each call at once, so the answer comes in well
-/// under the sender's own timeout.
+/// under the sender's own timeout. While it is open no request makes a storage call at all: the breaker's trial
+/// calls are left to the background polls, so that no sender waits on one (against storage that never answers a
+/// trial costs an attempt timeout).
 /// </summary>
-public sealed class StorageCalls(IOptions<IngestOptions> options, ILogger<StorageCalls> logger)
+public sealed class StorageCalls(DataStore store, IOptions<IngestOptions> options, ILogger<StorageCalls> logger)
 {
     /// <summary>When the breaker next lets a call through: a retry sooner would fail the same way.</summary>
     private static readonly string RetryAfterSeconds = Math.Ceiling(StorageBreaker.BreakDuration.TotalSeconds).ToString(CultureInfo.InvariantCulture);
@@ -24,6 +26,11 @@ public sealed class StorageCalls(IOptions<IngestOptions> options, ILogger<Storag
     public async Task<Results<TOk, ProblemHttpResult>> RunAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] TOk>(string what, Func<CancellationToken, Task<Results<TOk, ProblemHttpResult>>> work, HttpContext context)
         where TOk : IResult
     {
+        if (store.Breaker?.IsOpen == true)
+        {
+            // One line per request would flood the log during an outage; the breaker's own transitions are logged by the polls.
+            return Unavailable(context, what);
+        }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(options.Value.StorageTimeout);
         try
@@ -33,9 +40,14 @@ public sealed class StorageCalls(IOptions<IngestOptions> options, ILogger<Storag
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
             logger.LogError(e, "{What} failed; nothing was acknowledged", what);
-            context.Response.Headers.RetryAfter = RetryAfterSeconds;
-            return Problems.Unavailable("Storage unavailable",
-                $"{what} failed before everything was stored, so nothing in this request is acknowledged. Retry it: ingestion is idempotent.");
+            return Unavailable(context, what);
         }
+    }
+
+    private static ProblemHttpResult Unavailable(HttpContext context, string what)
+    {
+        context.Response.Headers.RetryAfter = RetryAfterSeconds;
+        return Problems.Unavailable("Storage unavailable",
+            $"{what} failed before everything was stored, so nothing in this request is acknowledged. Retry it: ingestion is idempotent.");
     }
 }

@@ -55,7 +55,9 @@ public static class IngestionSetup
                 new EventValidator(options.Validation, sp.GetRequiredService<Pseudonymizer>()),
                 sp.GetRequiredService<TimeProvider>(),
                 new GroupCommitLimits(),
-                options.StorageTimeout);
+                options.StorageTimeout,
+                // Serving on this instance knows at once who has new events; other instances read the activity feed.
+                sp.GetRequiredService<ServerlessReco.Functions.Serve.ActiveShoppers>().Record);
         });
         services.AddSingleton(sp => new CatalogWriter(sp.GetRequiredService<DataStore>().Catalog, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new UserErasure(sp.GetRequiredService<DataStore>(), sp.GetRequiredService<Pseudonymizer>(), sp.GetRequiredService<TimeProvider>()));

@@ -6,9 +6,9 @@ namespace ServerlessReco.Functions.Serve;
 
 /// <summary>
 /// The serving edge of <see cref="RankingPipeline"/>: turns the raw shopper id into the pseudonym, reads their
-/// recent events, leaves out what an erasure covers, ranks, and localizes titles. Ranking itself is the pipeline `evaluate` measures.
+/// recent events (only when <see cref="ActiveShoppers"/> says there may be some the model has not seen), leaves out what an erasure covers, ranks, and localizes titles. Ranking itself is the pipeline `evaluate` measures.
 /// </summary>
-public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ErasedShoppers erasures, ServeOptions settings, ILogger<Recommender> logger)
+public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ErasedShoppers erasures, ActiveShoppers active, ServeOptions settings, ILogger<Recommender> logger)
 {
     /// <summary>The events table keeps more, but 200 recent events say all a session can say about intent.</summary>
     public const int MaxRecentEvents = 200;
@@ -42,7 +42,8 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         var user = pseudonymizer.Pseudonymize(userId);
         int row = model.UserIndex.TryGetValue(user, out int known) ? known : -1;
         var erasedAt = await erasures.ErasedAtAsync(user, ct);
-        var events = await ReadEventsAsync(user, ct);
+        // A shopper known to have nothing stored since the model was trained costs no storage call: the model holds it all.
+        var events = active.MayHaveFreshEvents(model, user) ? await ReadEventsAsync(user, ct) : [];
         return (ShopperHistory.From(events ?? [], model, row, DateTimeOffset.UtcNow, erasedAt), events is not null);
     }
 

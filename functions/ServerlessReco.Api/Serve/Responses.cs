@@ -13,7 +13,11 @@ public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, st
 
 public sealed record PopularResponse(string ModelVersion, string Market, string Locale, string? Category, IReadOnlyList<RecommendedItem> Items);
 
-public sealed record HealthCounts(int Users, int Items, int CatalogueItems);
+/// <param name="ShoppersWithFreshEvents">
+/// Shoppers this instance knows to have events newer than the model (<see cref="ActiveShoppers"/>); everyone else's
+/// recommendation makes no storage call. Null while it cannot tell, when every recommendation reads the events table.
+/// </param>
+public sealed record HealthCounts(int Users, int Items, int CatalogueItems, int? ShoppersWithFreshEvents = null);
 
 /// <param name="SearchIndexVersion">The search index in use; null until the first search loads one.</param>
 /// <param name="LastSearchError">Why the newest search index (or the query encoder) is not in use, if it is not.</param>

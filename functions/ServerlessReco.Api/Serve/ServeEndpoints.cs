@@ -33,6 +33,8 @@ public static class ServeEndpoints
         services.AddHostedService(sp => sp.GetRequiredService<ErasedShoppers>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelWatcher>());
         services.AddHostedService<CatalogRefresher>();
+        services.AddSingleton<ActiveShoppers>();
+        services.AddHostedService(sp => sp.GetRequiredService<ActiveShoppers>());
         return services;
     }
 
@@ -93,20 +95,24 @@ public static class ServeEndpoints
     }
 
     /// <summary>Always 200: the state of model, catalogue and storage is in the body.</summary>
-    private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, Search.SearchIndexWatcher search, DataStore store, CancellationToken ct)
+    private static async Task<Ok<HealthResponse>> Health(ModelWatcher models, CatalogCache catalog, ActiveShoppers active, Search.SearchIndexWatcher search, DataStore store, CancellationToken ct)
     {
-        bool reachable;
-        try
+        bool reachable = false;
+        // While the breaker is open storage is known to be down, and the polls make its trial calls.
+        if (store.Breaker?.IsOpen != true)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            // One small blob read: the same call the model poll makes.
-            await store.Models.ReadCurrentAsync(timeout.Token);
-            reachable = true;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-        {
-            reachable = false;
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                // One small blob read: the same call the model poll makes.
+                await store.Models.ReadCurrentAsync(timeout.Token);
+                reachable = true;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // Unreachable: the answer says so.
+            }
         }
         var model = models.Current;
         var status = model is null ? "no-model" : reachable && models.LastLoadError is null ? "healthy" : "degraded";
@@ -114,7 +120,7 @@ public static class ServeEndpoints
             status, model?.Version,
             model is null ? null : Math.Round((DateTimeOffset.UtcNow - model.Manifest.CreatedAt).TotalSeconds),
             model?.Manifest.TrainedUntil,
-            new HealthCounts(model?.Artifacts.UserCount ?? 0, model?.ItemCount ?? 0, catalog.Count),
+            new HealthCounts(model?.Artifacts.UserCount ?? 0, model?.ItemCount ?? 0, catalog.Count, model is not null && active.Covers(model) ? active.Count : null),
             reachable, models.LastLoadError, catalog.LoadedAt, search.CurrentVersion, search.LastLoadError));
     }
 

@@ -15,6 +15,7 @@ public sealed class ServeOptions
     public const string CatalogReconcileMinutesKey = "RECO_CATALOG_RECONCILE_MINUTES";
     public const string CatalogFeedRetentionHoursKey = "RECO_CATALOG_FEED_RETENTION_HOURS";
     public const string SimilarContentWeightKey = "RECO_SIMILAR_CONTENT_WEIGHT";
+    public const string ActivityPollSecondsKey = "RECO_ACTIVITY_POLL_SECONDS";
 
     [ConfigurationKeyName(ModelPollSecondsKey)]
     public double ModelPollSeconds { get; set; } = 10;
@@ -29,6 +30,14 @@ public sealed class ServeOptions
     /// </summary>
     [ConfigurationKeyName(CatalogReconcileMinutesKey)]
     public double CatalogReconcileMinutes { get; set; } = 360;
+
+    /// <summary>
+    /// How often the shopper activity feed is read for other instances' ingestion: an event stored on another
+    /// instance is in this instance's answers within one interval (two when a poll fails; beyond that every request
+    /// reads the events table). One small query per interval per instance.
+    /// </summary>
+    [ConfigurationKeyName(ActivityPollSecondsKey)]
+    public double ActivityPollSeconds { get; set; } = 2;
 
     /// <summary>How long the change feed keeps rows; must match the snapshot job's --retention-hours.</summary>
     [ConfigurationKeyName(CatalogFeedRetentionHoursKey)]
@@ -59,6 +68,7 @@ public sealed class ServeOptions
 
     public TimeSpan ModelPollInterval => TimeSpan.FromSeconds(ModelPollSeconds);
     public TimeSpan CatalogPollInterval => TimeSpan.FromSeconds(CatalogPollSeconds);
+    public TimeSpan ActivityPollInterval => TimeSpan.FromSeconds(ActivityPollSeconds);
     public TimeSpan CatalogReconcileInterval => TimeSpan.FromMinutes(CatalogReconcileMinutes);
     public TimeSpan CatalogFeedRetention => TimeSpan.FromHours(CatalogFeedRetentionHours);
 

@@ -59,6 +59,7 @@ public static class JobConsole
     {
         AnsiConsole.MarkupLine($"dead letters older than {deadLetterDays} days: [green]{r.DeadLettersDeleted:N0} deleted[/]{(r.DeadLettersUndated > 0 ? $", {r.DeadLettersUndated:N0} without a date in their path kept" : "")}");
         AnsiConsole.MarkupLine($"events-table rows older than {eventsDays} days: [green]{r.EventRowsDeleted:N0} deleted[/]");
+        AnsiConsole.MarkupLine($"shopper activity feed rows older than {ServerlessReco.EventLog.ShopperActivityFeed.Retention.TotalHours:F0} h: [green]{r.ActivityRowsDeleted:N0} deleted[/]");
     }
 
     /// <param name="result">Null when no encoder was configured.</param>

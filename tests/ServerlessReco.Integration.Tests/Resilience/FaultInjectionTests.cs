@@ -38,25 +38,40 @@ public class FaultInjectionTests
         return double.Parse(timing[(timing.IndexOf("dur=", StringComparison.Ordinal) + 4)..], CultureInfo.InvariantCulture);
     }
 
-    [Fact]
-    public async Task During_an_outage_recommendations_answer_from_the_model_within_50_ms_and_say_fresh_events_were_unavailable()
+    /// <summary>Cut: every connection reset at once. Black hole: connections accepted and read, never answered.</summary>
+    private static void StartOutage(FaultyStorage proxy, string outage)
+    {
+        if (outage == "cut") proxy.Cut();
+        else proxy.BlackHole();
+    }
+
+    [Theory]
+    [InlineData("cut")]
+    [InlineData("black hole")]
+    public async Task During_an_outage_recommendations_answer_from_the_model_within_50_ms_and_say_fresh_events_were_unavailable(string outage)
     {
         var store = await ServeWorld.PublishedStoreAsync();
+        // Carol has events newer than the model: her recommendations need the events table.
+        await store.RecentEvents.UpsertAsync([ServeWorld.Event("carol", "T1", ServerlessReco.Domain.EventType.View, DateTimeOffset.UtcNow.AddMinutes(-1))]);
         await using var proxy = FaultyStorage.Start(TestStorage.ConnectionString);
         await using var handler = await StartBehindAsync(store, proxy, "v1");
-        const string path = "/api/recommendations/alice?market=DE&count=3";
-        Assert.False((await ServeWorld.GetJsonAsync(handler, path)).GetProperty("freshEventsUnavailable").GetBoolean());
+        const string path = "/api/recommendations/carol?market=DE&count=3";
+        var before = await ServeWorld.GetJsonAsync(handler, path);
+        Assert.False(before.GetProperty("freshEventsUnavailable").GetBoolean());
+        Assert.Equal("als+realtime", before.GetProperty("strategy").GetString());
 
-        proxy.Cut();
+        StartOutage(proxy, outage);
         // The first requests of an outage find it out; once they have, none touches storage.
-        var opening = DateTime.UtcNow.AddSeconds(10);
+        // A silent account is found out by the polls' attempts timing out (StorageBreaker.AttemptTimeout, twice).
+        var opening = DateTime.UtcNow + 3 * StorageBreaker.AttemptTimeout;
         while (DateTime.UtcNow < opening)
         {
             var probe = await handler.Client.GetAsync(path);
             if (ServerMilliseconds(probe) < ServeBound.TotalMilliseconds && (await probe.ReadJsonAsync()).TryGetProperty("freshEventsUnavailable", out var flag) && flag.GetBoolean()) break;
         }
-        // Most answers skip storage entirely; one that meets the breaker changing state (a trial call every 2 s) can pay
-        // the client's two short retries, never more than the events-read budget.
+        // Once the breaker is open no request touches storage (the polls make its trial calls). Each answer is held only
+        // to the events-read budget: the median carries the 50 ms promise, and a lone slow answer on the loaded test
+        // machine is scheduling, not storage (functions/SERVING.md, "Storage outages").
         var took = new List<double>();
         for (int i = 0; i < 10; i++)
         {
@@ -74,7 +89,7 @@ public class FaultInjectionTests
         Assert.True(took[took.Count / 2] < ServeBound.TotalMilliseconds, $"Median {took[took.Count / 2]} ms server-side during the outage: {string.Join(", ", took)}");
 
         proxy.Restore();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow + 3 * StorageBreaker.AttemptTimeout;
         JsonElement after;
         do
         {
@@ -83,20 +98,23 @@ public class FaultInjectionTests
             await Task.Delay(200);
         }
         while (DateTime.UtcNow < deadline);
-        Assert.False(after.GetProperty("freshEventsUnavailable").GetBoolean(), "Recent events were still unavailable 20 s after storage came back");
+        Assert.False(after.GetProperty("freshEventsUnavailable").GetBoolean(), "Recent events were still unavailable three attempt timeouts after storage came back");
     }
 
-    [Fact]
-    public async Task Health_is_degraded_during_an_outage_without_storage_addresses_and_healthy_again_by_itself_afterwards()
+    [Theory]
+    [InlineData("cut")]
+    [InlineData("black hole")]
+    public async Task Health_is_degraded_during_an_outage_without_storage_addresses_and_healthy_again_by_itself_afterwards(string outage)
     {
         var store = await ServeWorld.PublishedStoreAsync();
         await using var proxy = FaultyStorage.Start(TestStorage.ConnectionString);
         await using var handler = await StartBehindAsync(store, proxy, "v1");
         Assert.Equal("healthy", (await ServeWorld.GetJsonAsync(handler, "/api/health")).GetProperty("status").GetString());
 
-        proxy.Cut();
+        StartOutage(proxy, outage);
         // The model poll (every second here) fails too, which is what health keeps reporting afterwards.
-        var down = await ServeWorld.WaitForAsync(handler, h => h.GetProperty("lastModelError").ValueKind == JsonValueKind.String);
+        // A silent account fails the poll only after two attempt timeouts.
+        var down = await ServeWorld.WaitForAsync(handler, h => h.GetProperty("lastModelError").ValueKind == JsonValueKind.String, 3 * StorageBreaker.AttemptTimeout.TotalSeconds);
         Assert.Equal("degraded", down.GetProperty("status").GetString());
         Assert.False(down.GetProperty("storageReachable").GetBoolean());
         var text = down.GetRawText();
@@ -106,13 +124,16 @@ public class FaultInjectionTests
         Assert.DoesNotContain("devstoreaccount1", text);
 
         proxy.Restore();
-        var up = await ServeWorld.WaitForAsync(handler, h => h.GetProperty("status").GetString() == "healthy");
+        // A poll caught in the black hole when it ends waits out its attempt; the next one closes the breaker.
+        var up = await ServeWorld.WaitForAsync(handler, h => h.GetProperty("status").GetString() == "healthy", 3 * StorageBreaker.AttemptTimeout.TotalSeconds);
         Assert.True(up.GetProperty("storageReachable").GetBoolean());
         Assert.False(up.TryGetProperty("lastModelError", out var error) && error.ValueKind == JsonValueKind.String, up.GetRawText());
     }
 
-    [Fact]
-    public async Task During_an_outage_event_posts_answer_503_with_Retry_After_within_2_s_and_every_acknowledged_event_is_stored()
+    [Theory]
+    [InlineData("cut")]
+    [InlineData("black hole")]
+    public async Task During_an_outage_event_posts_answer_503_with_Retry_After_within_2_s_and_every_acknowledged_event_is_stored(string outage)
     {
         var store = TestStorage.NewStore();
         await using var proxy = FaultyStorage.Start(TestStorage.ConnectionString);
@@ -133,14 +154,17 @@ public class FaultInjectionTests
         }
 
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(0)).StatusCode);
-        proxy.Cut();
+        StartOutage(proxy, outage);
         for (int batch = 1; batch <= 6; batch++)
         {
             var started = Stopwatch.GetTimestamp();
             var response = await PostAsync(batch);
             var took = Stopwatch.GetElapsedTime(started);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            Assert.True(took < IngestBound, $"Post {batch} during the outage took {took.TotalMilliseconds:F0} ms");
+            // Refused connections fail at once. A silent account costs a post at most two attempt timeouts until the
+            // failures (its own and the polls') open the breaker; from then on posts fail without a storage call.
+            var bound = outage == "black hole" && batch <= 2 ? 2 * StorageBreaker.AttemptTimeout + IngestBound : IngestBound;
+            Assert.True(took < bound, $"Post {batch} during the outage took {took.TotalMilliseconds:F0} ms");
             Assert.True(response.Headers.RetryAfter?.Delta is { } retry && retry > TimeSpan.Zero, "503 without Retry-After");
             await Edge.ProblemShape.AssertAsync(handler, response, 503);
             Assert.False((await response.ReadJsonAsync()).TryGetProperty("results", out _));
@@ -148,14 +172,14 @@ public class FaultInjectionTests
 
         // Storage comes back while posts go on: whatever is acknowledged in the changeover must be stored.
         proxy.Restore();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow + 3 * StorageBreaker.AttemptTimeout;
         int next = 7, stored = 0;
         while (stored < 10 && DateTime.UtcNow < deadline)
         {
             if ((await PostAsync(next++)).StatusCode == HttpStatusCode.OK) stored++;
             else await Task.Delay(100);
         }
-        Assert.True(stored == 10, "Ingestion did not recover within 20 s of storage coming back");
+        Assert.True(stored == 10, "Ingestion did not recover within three attempt timeouts of storage coming back");
 
         var logged = (await store.EventLog.ReadDistinctAsync()).Select(e => e.EventId).ToHashSet();
         var rows = new HashSet<string>();

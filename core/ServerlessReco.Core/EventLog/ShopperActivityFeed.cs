@@ -1,0 +1,120 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using ServerlessReco.Catalog;
+using ServerlessReco.Domain;
+using ServerlessReco.Storage;
+
+namespace ServerlessReco.EventLog;
+
+/// <summary>A shopper whose events were written to the events table, and when (storage time) that write was recorded.</summary>
+public readonly record struct ShopperActivity(string User, DateTimeOffset StoredAt);
+
+/// <summary>The activity recorded since a position, and the position to read from next time.</summary>
+public sealed record ActivityBatch(IReadOnlyList<ShopperActivity> Activity, DateTimeOffset NextPosition);
+
+/// <summary>
+/// Which shoppers had events stored lately: one row per shopper per events-table write, in a table partitioned by
+/// the writer's UTC minute, so that a serving instance learns who has events its model has not seen by reading the
+/// last few partitions once per poll instead of reading the events table on every request. Positions and
+/// partitions work as in <see cref="CatalogChangeFeed"/>: positions are storage time, compared with the rows'
+/// server-assigned Timestamp; the writer's clock only picks the partition.
+/// </summary>
+public sealed class ShopperActivityFeed
+{
+    /// <summary>
+    /// How long rows are kept (the prune job deletes older partitions). Serving needs the rows back to its model's
+    /// training cutoff, so a model older than this (minus the partition margins) makes every request read the
+    /// events table again.
+    /// </summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(48);
+
+    private readonly TableClient _table;
+    private readonly EnsureOnce _created;
+    private readonly TimeProvider _time;
+
+    public ShopperActivityFeed(TableClient table, TimeProvider? time = null)
+    {
+        _table = table;
+        _created = TableSetup.CreateOnce(table);
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// Records that the events' shoppers have events in the events table. Called after the rows are written (and
+    /// for rows that already existed: a retry after a failed call records what the first try did not), so a reader
+    /// that sees a row finds the events. Idempotent: a retry rewrites the same rows.
+    /// </summary>
+    public async Task RecordAsync(IReadOnlyList<InteractionEvent> events, CancellationToken ct = default)
+    {
+        if (events.Count == 0) return;
+        await _created.EnsureAsync(ct).ConfigureAwait(false);
+        var partition = CatalogChangeFeed.PartitionOf(_time.GetUtcNow());
+        // One row per shopper and newest event time: two writers of one shopper in one minute keep a row each.
+        var rows = events.Where(e => e.User.Length > 0)
+            .GroupBy(e => e.User, StringComparer.Ordinal)
+            .Select(g => new TableEntity(partition, g.Key + "_" + g.Max(e => e.Timestamp).UtcTicks.ToString("D19", CultureInfo.InvariantCulture)) { ["User"] = g.Key })
+            .ToList();
+        foreach (var chunk in rows.Chunk(100))
+        {
+            if (chunk.Length == 1) await _table.UpsertEntityAsync(chunk[0], TableUpdateMode.Replace, ct).ConfigureAwait(false);
+            else await _table.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Rows committed at or after <paramref name="position"/> (storage time); the same write may be returned again
+    /// by the next call. One query: an idle feed costs one small round trip.
+    /// </summary>
+    public async Task<ActivityBatch> ReadSinceAsync(DateTimeOffset position, CancellationToken ct = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {CatalogChangeFeed.PartitionOf(position - CatalogChangeFeed.WriterClockSlack)} and Timestamp ge {position}");
+        var activity = new List<ShopperActivity>();
+        DateTimeOffset? served = null;
+        try
+        {
+            await foreach (var page in _table.QueryAsync<TableEntity>(filter, select: ["User", "Timestamp"], cancellationToken: ct).AsPages().ConfigureAwait(false))
+            {
+                // The first page's Date bounds what this read saw: anything committed later is read next time.
+                served ??= CatalogChangeFeed.ServerTime(page.GetRawResponse());
+                foreach (var row in page.Values)
+                    if (row.GetString("User") is { } user && row.Timestamp is { } at) activity.Add(new ShopperActivity(user, at));
+            }
+        }
+        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
+        {
+            // No event was ever stored through the feed.
+            served = e.GetRawResponse() is { } response ? CatalogChangeFeed.ServerTime(response) : null;
+        }
+        var next = served is { } s && s - CatalogChangeFeed.CommitSlack > position ? s - CatalogChangeFeed.CommitSlack : position;
+        return new ActivityBatch(activity, next);
+    }
+
+    /// <summary>
+    /// Whether a reader can learn from the feed, at <paramref name="now"/>, every row committed since
+    /// <paramref name="since"/>: the prune job (whose clock may differ) may have deleted partitions older than <see cref="Retention"/>.
+    /// </summary>
+    public static bool Covers(DateTimeOffset since, DateTimeOffset now) => CatalogChangeFeed.Covers(since, now, Retention);
+
+    /// <summary>Retention: deletes the partitions older than <paramref name="cutoff"/> (writer time); returns the rows deleted.</summary>
+    public async Task<int> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken ct = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey lt {CatalogChangeFeed.PartitionOf(cutoff)}");
+        var keys = new List<(string Partition, string Row)>();
+        try
+        {
+            await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
+                keys.Add((row.PartitionKey, row.RowKey));
+        }
+        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
+        {
+            return 0;
+        }
+        foreach (var chunk in keys.GroupBy(k => k.Partition).SelectMany(g => g.Chunk(100)))
+        {
+            var actions = chunk.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(k.Partition, k.Row), ETag.All));
+            await _table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
+        }
+        return keys.Count;
+    }
+}
