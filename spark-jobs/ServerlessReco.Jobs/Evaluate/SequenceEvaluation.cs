@@ -21,7 +21,7 @@ public sealed record NextOrderReport(int Orders, int Shoppers, int NewShoppers, 
 /// </summary>
 internal static class SequenceEvaluation
 {
-    private static readonly float[] Weights = [0.25f, 0.5f, 0.75f];
+    private static readonly float[] Weights = [0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f];
 
     public static (List<MethodResult> Results, NextOrderReport? NextOrder) Run(EvaluationSplit split, string splitSpec, ModelArtifacts als, SequenceOptions options, int k,
         TrainSettings settings, IReadOnlyDictionary<string, CatalogItem> catalog, EvaluationContext context)
@@ -42,6 +42,20 @@ internal static class SequenceEvaluation
                 EvaluateJob.ServedRanker(validationModel, servedCatalog, validation.Train, request, ScorerChains.Scorers(ScorerChain.AlsSequence, weight)), k, settings.Threads).Ndcg;
             if (ndcg > bestNdcg) (bestNdcg, bestWeight) = (ndcg, weight);
         }
+        // The next-order protocol gets its own weight, chosen by replaying the validation period's orders the same way.
+        bool byTime = splitSpec.StartsWith("time:", StringComparison.Ordinal);
+        float orderWeight = bestWeight;
+        double orderNdcg = double.NegativeInfinity;
+        if (byTime)
+        {
+            var validationOrders = NextOrderEvaluation.Orders(validation.TestEvents);
+            foreach (float weight in Weights)
+            {
+                double ndcg = NextOrderEvaluation.Evaluate("blend", validationModel, servedCatalog, validationOrders, ScorerChains.Scorers(ScorerChain.AlsSequence, weight), k, settings.Threads).Ndcg;
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation next-order NDCG@{k}, blend weight {weight}: {ndcg:F4}"));
+                if (ndcg > orderNdcg) (orderNdcg, orderWeight) = (ndcg, weight);
+            }
+        }
         double tuneSeconds = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
@@ -58,7 +72,7 @@ internal static class SequenceEvaluation
         Served($"served, sequence ({model.Manifest.Metrics["sequence.bestEpoch"]} epochs)", ScorerChains.Scorers(ScorerChain.Sequence, bestWeight), trainSeconds);
         Served(string.Create(CultureInfo.InvariantCulture, $"served, blend ALS + sequence (weight {bestWeight} chosen on validation, NDCG {bestNdcg:F4})"),
             ScorerChains.Scorers(ScorerChain.AlsSequence, bestWeight), trainSeconds + tuneSeconds);
-        if (!splitSpec.StartsWith("time:", StringComparison.Ordinal)) return (results, null);
+        if (!byTime) return (results, null);
 
         clock.Restart();
         var orders = NextOrderEvaluation.Orders(split.TestEvents);
@@ -67,7 +81,8 @@ internal static class SequenceEvaluation
         {
             ("ALS with fold-in (served default)", ScorerChains.Scorers(ScorerChain.Als, bestWeight)),
             ("sequence", ScorerChains.Scorers(ScorerChain.Sequence, bestWeight)),
-            (string.Create(CultureInfo.InvariantCulture, $"blend ALS + sequence (weight {bestWeight})"), ScorerChains.Scorers(ScorerChain.AlsSequence, bestWeight)),
+            (string.Create(CultureInfo.InvariantCulture, $"blend ALS + sequence (weight {bestWeight}, chosen on the time-split validation)"), ScorerChains.Scorers(ScorerChain.AlsSequence, bestWeight)),
+            (string.Create(CultureInfo.InvariantCulture, $"blend ALS + sequence (weight {orderWeight}, chosen on validation orders, NDCG {orderNdcg:F4})"), ScorerChains.Scorers(ScorerChain.AlsSequence, orderWeight)),
             ("popularity (market)", [new PopularityScorer()]),
         })
             nextOrder.Add(NextOrderEvaluation.Evaluate(name, model, servedCatalog, orders, scorers, k, settings.Threads));
