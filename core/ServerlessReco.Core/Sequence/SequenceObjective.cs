@@ -30,8 +30,15 @@ public sealed class SequenceObjective<T> where T : unmanaged, IFloatingPointIeee
     public T LossAndGradient(IReadOnlyList<int[]> batch, long step, Span<T> gradient, CancellationToken ct = default)
     {
         long targets = 0;
-        foreach (var sequence in batch) targets += sequence.Length - 1;
-        if (targets == 0) throw new ArgumentException("A batch needs at least one sequence of two items.", nameof(batch));
+        foreach (var sequence in batch)
+            for (int t = 0; t < sequence.Length - 1; t++)
+                if (IsTarget(sequence, t)) targets++;
+        if (targets == 0)
+        {
+            // Every next item repeats an earlier one (NewItemTargets): nothing to learn from this batch.
+            if (_options.NewItemTargets && batch.Any(s => s.Length >= 2)) { gradient.Clear(); return T.Zero; }
+            throw new ArgumentException("A batch needs at least one sequence of two items.", nameof(batch));
+        }
         T weight = T.One / T.CreateChecked(targets);
         int chunks = Math.Min(_options.Threads, batch.Count);
         var losses = new T[chunks];
@@ -65,6 +72,7 @@ public sealed class SequenceObjective<T> where T : unmanaged, IFloatingPointIeee
         T loss = T.Zero;
         for (int t = 0; t < m; t++)
         {
+            if (!IsTarget(sequence, t)) continue;
             int positive = sequence[t + 1];
             int negative = Negative(sequence, layout.Items, ref rng);
             var output = trace.Output.AsSpan(t * d, d);
@@ -83,6 +91,9 @@ public sealed class SequenceObjective<T> where T : unmanaged, IFloatingPointIeee
         _network.Backward(trace, dOutput, gradient);
         return loss;
     }
+
+    /// <summary>Whether the item after position t is trained: always, or with NewItemTargets only when it is new to the sequence.</summary>
+    private bool IsTarget(int[] sequence, int t) => !_options.NewItemTargets || Array.IndexOf(sequence, sequence[t + 1], 0, t + 1) < 0;
 
     /// <summary>A uniform item outside the sequence; after a few tries (tiny catalogs) any item will do.</summary>
     private static int Negative(int[] sequence, int items, ref SplitMix rng)

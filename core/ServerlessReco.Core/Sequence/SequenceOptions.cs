@@ -23,6 +23,13 @@ public sealed record SequenceOptions
     [JsonRequired] public int Patience { get; init; } = 3;
     [JsonRequired] public int Seed { get; init; } = 42;
 
+    /// <summary>
+    /// Only positions whose next item is new to the sequence are trained (a repeat of an earlier item is input,
+    /// never a target): serving filters out what the shopper bought, and the evaluation scores new items only.
+    /// Off in the reference configuration; not needed by serving, so older manifests without it read as off.
+    /// </summary>
+    public bool NewItemTargets { get; init; }
+
     /// <summary>How the work is spread; results are deterministic for a given value, so it is recorded too.</summary>
     [JsonRequired] public int Threads { get; init; } = Environment.ProcessorCount;
 
