@@ -71,7 +71,8 @@ var sequenceModel = new Option<bool>("--sequence") { Description = "also train t
 var sequenceEpochs = new Option<int?>("--sequence-epochs") { Description = $"most sequence epochs (early stopping may end sooner; default {new ServerlessReco.Sequence.SequenceOptions().MaxEpochs})" };
 var sequencePatience = new Option<int?>("--sequence-patience") { Description = $"epochs without a better validation NDCG@10 before stopping (default {new ServerlessReco.Sequence.SequenceOptions().Patience})" };
 var sequenceNewItems = new Option<bool>("--sequence-new-items") { Description = "train the sequence model only on next items new to the shopper's sequence (repeats stay input)" };
-Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed, sequenceModel, sequenceEpochs, sequencePatience, sequenceNewItems];
+var sequenceSoftmax = new Option<int?>("--sequence-softmax") { Description = "train the sequence model with a sampled softmax over the next item and N negatives instead of BCE with one" };
+Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed, sequenceModel, sequenceEpochs, sequencePatience, sequenceNewItems, sequenceSoftmax];
 async Task<TrainSettings> Settings(ParseResult parse, DataStore data, CancellationToken ct) => new()
 {
     Parameters = await TrainJob.ParametersAsync(data, new ParameterOverrides(parse.GetValue(factors), parse.GetValue(iterations), parse.GetValue(regularization),
@@ -89,6 +90,7 @@ ServerlessReco.Sequence.SequenceOptions? SequenceSettings(ParseResult parse)
         MaxEpochs = parse.GetValue(sequenceEpochs) ?? options.MaxEpochs,
         Patience = parse.GetValue(sequencePatience) ?? options.Patience,
         NewItemTargets = parse.GetValue(sequenceNewItems),
+        SoftmaxNegatives = parse.GetValue(sequenceSoftmax) ?? options.SoftmaxNegatives,
     };
 }
 

@@ -33,6 +33,9 @@ public class SequenceGradientTests
         Assert.NotEqual(0, new SequenceObjective<double>(SequenceNetwork<double>.Initialize(layout, 1), Tiny).LossAndGradient([[1, 1]], 3, gradient));
     }
 
+    [Fact]
+    public void With_a_sampled_softmax_the_gradient_still_matches() => CheckGradients(Tiny with { SoftmaxNegatives = 3 }, Batch);
+
     private static void CheckGradients(SequenceOptions options, int[][] batch)
     {
         var layout = new SequenceLayout(items: 7, options);
