@@ -70,7 +70,9 @@ var seed = new Option<int?>("--seed") { Description = $"default: tuned, else {de
 var sequenceModel = new Option<bool>("--sequence") { Description = "also train the self-attentive sequence model (SASRec) and record it in the version" };
 var sequenceEpochs = new Option<int?>("--sequence-epochs") { Description = $"most sequence epochs (early stopping may end sooner; default {new ServerlessReco.Sequence.SequenceOptions().MaxEpochs})" };
 var sequencePatience = new Option<int?>("--sequence-patience") { Description = $"epochs without a better validation NDCG@10 before stopping (default {new ServerlessReco.Sequence.SequenceOptions().Patience})" };
-Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed, sequenceModel, sequenceEpochs, sequencePatience];
+var sequenceNewItems = new Option<bool>("--sequence-new-items") { Description = "train the sequence model only on next items new to the shopper's sequence (repeats stay input)" };
+var sequenceSoftmax = new Option<int?>("--sequence-softmax") { Description = "train the sequence model with a sampled softmax over the next item and N negatives instead of BCE with one" };
+Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed, sequenceModel, sequenceEpochs, sequencePatience, sequenceNewItems, sequenceSoftmax];
 async Task<TrainSettings> Settings(ParseResult parse, DataStore data, CancellationToken ct) => new()
 {
     Parameters = await TrainJob.ParametersAsync(data, new ParameterOverrides(parse.GetValue(factors), parse.GetValue(iterations), parse.GetValue(regularization),
@@ -87,6 +89,8 @@ ServerlessReco.Sequence.SequenceOptions? SequenceSettings(ParseResult parse)
     {
         MaxEpochs = parse.GetValue(sequenceEpochs) ?? options.MaxEpochs,
         Patience = parse.GetValue(sequencePatience) ?? options.Patience,
+        NewItemTargets = parse.GetValue(sequenceNewItems),
+        SoftmaxNegatives = parse.GetValue(sequenceSoftmax) ?? options.SoftmaxNegatives,
     };
 }
 

@@ -22,10 +22,11 @@ var concurrency = new Option<string>("--concurrency") { DefaultValueFactory = _ 
 var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 10 };
 var coldStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
 var storageLatency = new Option<double>("--storage-latency-ms") { DefaultValueFactory = _ => 0, Description = "put a proxy in front of azurite that adds this much to every storage round trip of the handler (Azure Storage seen from a function app: about 8)" };
+var strategy = new Option<string?>("--strategy") { Description = "strategy query parameter of every request: als, sequence or als+sequence (a model with a sequence network, under its own prefix); default: none sent" };
 var serve = new Command("serve", "Latency and throughput of /api/recommendations, and cold start, against the handler process and azurite")
-    { scenario, handler, concurrency, duration, coldStarts, storageLatency };
+    { scenario, handler, concurrency, duration, coldStarts, storageLatency, strategy };
 serve.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new ServeBenchmark.Options(parse.GetValue(scenario)!, parse.GetValue(handler)!,
-    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20) { StorageLatency = TimeSpan.FromMilliseconds(parse.GetValue(storageLatency)) }, Console.Out, ct));
+    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20) { StorageLatency = TimeSpan.FromMilliseconds(parse.GetValue(storageLatency)), Strategy = ServeStrategy(parse.GetValue(strategy)) }, Console.Out, ct));
 root.Subcommands.Add(serve);
 
 var minutes = new Option<double>("--minutes") { DefaultValueFactory = _ => 10, Description = "how long the mixed load runs" };
@@ -75,6 +76,10 @@ search.SetAction((parse, ct) => SearchBenchmark.RunAsync(parse.GetValue(qualityS
 root.Subcommands.Add(search);
 
 return await root.Parse(args).InvokeAsync();
+
+static ServerlessReco.Rank.ScorerChain? ServeStrategy(string? name) => name is null ? null
+    : ServerlessReco.Rank.ScorerChains.TryParse(name, out var chain) ? chain
+    : throw new ArgumentException($"--strategy must be one of {string.Join(", ", ServerlessReco.Rank.ScorerChains.Names)}, not '{name}'");
 
 static string StorageConnection() => Environment.GetEnvironmentVariable(DataStore.ConnectionStringVariable) is { Length: > 0 } c ? c
     : throw new InvalidOperationException($"{DataStore.ConnectionStringVariable} is not set: run benchmarks with ./reco bench, which starts azurite.");

@@ -9,6 +9,7 @@ using ServerlessReco.Jobs.Cli;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Publish;
+using ServerlessReco.Rank;
 using ServerlessReco.Storage;
 using ServerlessReco.Tests;
 
@@ -26,17 +27,39 @@ public static class ServeBenchmark
         public int Concurrency { get; init; } = ConcurrencyLevels[0];
         /// <summary>Added to every storage round trip of the handler by a <see cref="FaultyStorage"/> proxy; zero for none.</summary>
         public TimeSpan StorageLatency { get; init; }
+        /// <summary>The strategy query parameter every request sends; null sends none (the handler's default, als).</summary>
+        public ScorerChain? Strategy { get; init; }
     }
+
+    /// <summary>
+    /// Epochs of the benchmark's sequence model: a request's cost depends on the architecture and the shopper's
+    /// sequence, not on how well the weights are trained, and a full training run takes many minutes.
+    /// </summary>
+    private const int BenchSequenceEpochs = 3;
 
     private static readonly string[] SyntheticMarkets = ["GB", "DE", "FR", "IE", "ES", "NL", "BE", "CH", "PT", "JP"];
 
     public static async Task<int> RunAsync(string connectionString, Options options, TextWriter output, CancellationToken ct)
     {
-        var prefix = options.Scenario switch { "online-retail" => "benchretail", "synthetic" => "benchsynth", _ => throw new ArgumentException("--scenario must be online-retail or synthetic") };
+        bool sequence = options.Strategy is ScorerChain.Sequence or ScorerChain.AlsSequence;
+        if (sequence && options.Scenario != "online-retail") throw new ArgumentException("--strategy sequence and als+sequence run on --scenario online-retail only");
+        // A version with a sequence model lives under its own prefix, so the ALS-only figures keep theirs.
+        var prefix = options.Scenario switch
+        {
+            "online-retail" => sequence ? "benchretailseq" : "benchretail",
+            "synthetic" => "benchsynth",
+            _ => throw new ArgumentException("--scenario must be online-retail or synthetic"),
+        };
         var store = DataStore.FromConnectionString(connectionString, prefix);
-        var model = await EnsureModelAsync(store, options.Scenario, output, ct).ConfigureAwait(false);
+        var model = await EnsureModelAsync(store, options.Scenario, output, ct, sequence).ConfigureAwait(false);
         var users = options.Scenario == "online-retail" ? RetailUsers(model) : Enumerable.Range(0, 2000).Select(i => ("u" + i, SyntheticMarkets[i % SyntheticMarkets.Length])).ToList();
         output.WriteLine($"scenario {options.Scenario}: model {model.Version}, {model.UserCount:N0} users, {model.ItemCount:N0} items, {model.Factors} factors; {users.Count:N0} request users");
+        string query = Query(options);
+        if (model.Manifest.Training.Sequence is { } architecture)
+        {
+            output.WriteLine($"sequence model: {architecture.Blocks} blocks, hidden {architecture.Hidden}, {architecture.Heads} head(s), max length {architecture.MaxLength} ({model.Manifest.Metrics.GetValueOrDefault("sequence.epochs")} epochs: cost per request does not depend on training length)");
+            output.WriteLine(ForwardPassCost(model, users));
+        }
         // Half the shoppers have events the model has not seen (their recommendations read the events table), half
         // none (theirs need no storage call once the handler's activity feed says so); each half is measured alone.
         var fresh = users.Where((_, i) => i % 2 == 0).ToList();
@@ -57,14 +80,14 @@ public static class ServeBenchmark
         {
             await using var handler = await HandlerProcess.StartAsync(options.HandlerCommand, handlerConnection, prefix, ct).ConfigureAwait(false);
             var (user, market) = users[i % users.Count];
-            cold.Add(await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count={options.Count}", Authorization(user), ct).ConfigureAwait(false));
+            cold.Add(await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count={options.Count}{query}", Authorization(user), ct).ConfigureAwait(false));
         }
         if (cold.Count > 0)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cold start (process start -> first 200 recommendation): median {Median(cold):F0} ms, min {cold.Min():F0} ms, max {cold.Max():F0} ms over {cold.Count} starts ({options.HandlerCommand})"));
 
         await using (var handler = await HandlerProcess.StartAsync(options.HandlerCommand, handlerConnection, prefix, ct).ConfigureAwait(false))
         {
-            await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", Authorization(users[0].Item1), ct).ConfigureAwait(false);
+            await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}{query}", Authorization(users[0].Item1), ct).ConfigureAwait(false);
             await LoadAsync(handler.Address, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
             output.WriteLine("clients | shoppers | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | azurite us/req | loadgen us/req | storage trips/req | ok | failed | strategies");
             foreach (int clients in options.ConcurrencyLevels)
@@ -121,7 +144,7 @@ public static class ServeBenchmark
     private static async Task LoadAsync(Uri address, List<(string User, string Market)> users, Options options, LoadResult? result, CancellationToken ct)
     {
         // Requests prepared once, before the clock: the load generator shares the cores with what it measures.
-        var requests = users.Select(u => LoopbackHttpConnection.Get(address, $"/api/recommendations/{Uri.EscapeDataString(u.User)}?market={u.Market}&count={options.Count}", Authorization(u.User))).ToArray();
+        var requests = users.Select(u => LoopbackHttpConnection.Get(address, $"/api/recommendations/{Uri.EscapeDataString(u.User)}?market={u.Market}&count={options.Count}{Query(options)}", Authorization(u.User))).ToArray();
         var deadline = DateTime.UtcNow + options.Duration;
         var workers = Enumerable.Range(0, options.Concurrency).Select(async worker =>
         {
@@ -159,6 +182,35 @@ public static class ServeBenchmark
         await Task.WhenAll(workers).ConfigureAwait(false);
     }
 
+    private static string Query(Options options) => options.Strategy is { } chain ? "&strategy=" + Uri.EscapeDataString(ScorerChains.Name(chain)) : "";
+
+    /// <summary>
+    /// CPU per request of the sequence model in this process, one thread, every request user once after a warm-up
+    /// round: the forward pass alone, and the forward pass plus the int8 scan and exact re-rank of the top count.
+    /// </summary>
+    private static string ForwardPassCost(ModelArtifacts artifacts, List<(string User, string Market)> users)
+    {
+        var model = ServingModel.Build(artifacts);
+        var pseudonymizer = Pseudonymizer.FromEnvironment();
+        var shoppers = users.Select(u => ShopperHistory.From([], model, model.UserIndex.GetValueOrDefault(pseudonymizer.Pseudonymize(u.User), -1), artifacts.Manifest.TrainedUntil))
+            .Where(s => s.Sequence.Length > 0).ToList();
+        var items = artifacts.ItemIds.ToDictionary(id => id, id => new CatalogItem { Id = id, Markets = [], InStock = true }, StringComparer.Ordinal);
+        var allItems = new FixedCatalog(items);
+        var filter = new ItemFilter(model, allItems, null, null, new HashSet<string>(), new HashSet<string>(), new HashSet<string>());
+        var scorer = new SequenceScorer();
+        double Measure(Action<ShopperHistory> work)
+        {
+            foreach (var s in shoppers) work(s);
+            var before = Process.GetCurrentProcess().TotalProcessorTime;
+            foreach (var s in shoppers) work(s);
+            return (Process.GetCurrentProcess().TotalProcessorTime - before).TotalMicroseconds / shoppers.Count;
+        }
+        double forward = Measure(s => ServerlessReco.Sequence.SequenceEncoder.Encode(model.Sequence!.Network, s.Sequence, new float[s.Sequence.Length]));
+        double ranked = Measure(s => scorer.Score(model, s, null)!.Top(20, filter));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"sequence model CPU per request, in process, one thread, {shoppers.Count:N0} shoppers (mean sequence {shoppers.Average(s => s.Sequence.Length):F1} items): forward pass {forward:F0} us, forward pass + int8 scan and exact re-rank of the top 20 {ranked:F0} us");
+    }
+
     private static string StrategyOf(ReadOnlySpan<byte> span)
     {
         var key = "\"strategy\":\""u8;
@@ -180,7 +232,7 @@ public static class ServeBenchmark
             .Select((id, i) => (id, markets[i % markets.Length])).ToList();
     }
 
-    internal static async Task<ModelArtifacts> EnsureModelAsync(DataStore store, string scenario, TextWriter output, CancellationToken ct)
+    internal static async Task<ModelArtifacts> EnsureModelAsync(DataStore store, string scenario, TextWriter output, CancellationToken ct, bool sequence = false)
     {
         // Without the provisioned events table each request would read a missing table, an error answer that a
         // real account never gives.
@@ -192,7 +244,8 @@ public static class ServeBenchmark
         if (scenario == "online-retail")
         {
             JobConsole.Render(await ImportJobs.OnlineRetailAsync(store, null, JobConsole.Progress, ct).ConfigureAwait(false));
-            manifest = (await TrainJob.RunAsync(store, new TrainSettings(), JobConsole.Progress, ct).ConfigureAwait(false)).Manifest;
+            var settings = sequence ? new TrainSettings { Sequence = new ServerlessReco.Sequence.SequenceOptions { MaxEpochs = BenchSequenceEpochs } } : new TrainSettings();
+            manifest = (await TrainJob.RunAsync(store, settings, JobConsole.Progress, ct).ConfigureAwait(false)).Manifest;
         }
         else manifest = await WriteSyntheticAsync(store, ct).ConfigureAwait(false);
         // What the nightly pipeline leaves behind: handlers start from the snapshot, not from a table scan.

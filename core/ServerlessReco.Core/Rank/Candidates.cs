@@ -50,13 +50,17 @@ public static class Candidates
     /// The best <paramref name="count"/> items the filter allows by dot product with the user vector, best first:
     /// an exact top-k over the int8 factors (see <see cref="QuantizedItemFactors"/>) that tests the filter as it goes.
     /// </summary>
-    public static List<Candidate> Top(ServingModel model, float[] user, int count, ItemFilter filter)
+    public static List<Candidate> Top(ServingModel model, float[] user, int count, ItemFilter filter) =>
+        Top(model.QuantizedItemFactors, model.Artifacts.ItemFactors, user, count, filter);
+
+    /// <summary>As above, for any item matrix with its int8 copy (the sequence model's embeddings, the blend's joint rows).</summary>
+    public static List<Candidate> Top(QuantizedItemFactors quantized, float[] rows, float[] query, int count, ItemFilter filter)
     {
         var indices = ArrayPool<int>.Shared.Rent(count);
         var scores = ArrayPool<float>.Shared.Rent(count);
         try
         {
-            int got = model.QuantizedItemFactors.TopExact(model.Artifacts.ItemFactors, user, count,
+            int got = quantized.TopExact(rows, query, count,
                 index => filter.Allows(index, out _, out _), indices, scores);
             var result = new List<Candidate>(got);
             for (int j = 0; j < got; j++)

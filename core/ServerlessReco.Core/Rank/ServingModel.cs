@@ -26,7 +26,7 @@ public sealed class ServingModel
             UnitEmbeddings = Normalized(embeddings, artifacts.ItemCount, artifacts.EmbeddingDimension);
         _popularityRows = IdIndex.Of(artifacts.PopularityMarkets);
         if (artifacts.SequenceWeights is { } weights && Training.Sequence is { } sequence)
-            Sequence = new Sequence.SequenceNetwork<float>(new Sequence.SequenceLayout(artifacts.ItemCount, sequence), weights);
+            Sequence = SequenceItems.Build(new Sequence.SequenceNetwork<float>(new Sequence.SequenceLayout(artifacts.ItemCount, sequence), weights), artifacts.ItemFactors, K);
         Categories = artifacts.ItemCategories.Length == artifacts.ItemCount ? artifacts.ItemCategories : new string[artifacts.ItemCount];
     }
 
@@ -48,8 +48,8 @@ public sealed class ServingModel
     /// <summary>Unit-length content embeddings when the model has them (see <see cref="RankingPipeline.Similar"/>).</summary>
     public float[]? UnitEmbeddings { get; }
     public string[] Categories { get; }
-    /// <summary>The sequence network when the version has one (see <see cref="SequenceScorer"/>).</summary>
-    public Sequence.SequenceNetwork<float>? Sequence { get; }
+    /// <summary>The sequence network and its scan structures when the version has one (see <see cref="SequenceScorer"/>).</summary>
+    public SequenceItems? Sequence { get; }
 
     public static ServingModel Build(ModelArtifacts artifacts) => new(artifacts);
 

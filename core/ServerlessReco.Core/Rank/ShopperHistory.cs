@@ -66,7 +66,7 @@ public sealed class ShopperHistory
                 if (seen.Add(item) && history._recentItems.Count < ExplainingItems) history._recentItems.Add((item, true));
             }
         }
-        if (model.Sequence is { } network)
+        if (model.Sequence?.Network is { } network)
         {
             fresh.Reverse();
             var trained = known ? model.Artifacts.SequenceHistoryOf(modelRow) : [];

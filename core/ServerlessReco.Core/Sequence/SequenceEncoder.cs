@@ -27,6 +27,19 @@ public static class SequenceEncoder
         return trace.Output.AsSpan((m - 1) * d, d).ToArray();
     }
 
+    /// <summary>
+    /// The same state in any number type, from the very forward pass training runs (dropout off): the reference a
+    /// parity check holds serving's float answers to.
+    /// </summary>
+    public static T[] State<T>(SequenceNetwork<T> network, ReadOnlySpan<int> items) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (items.Length > network.Layout.MaxLength) items = items[^network.Layout.MaxLength..];
+        var rng = default(SplitMix);
+        var trace = network.Forward(items, T.Zero, ref rng, train: false);
+        int d = network.Layout.Hidden;
+        return trace.Output.AsSpan((trace.Length - 1) * d, d).ToArray();
+    }
+
     public static void ScoreAll(SequenceNetwork<float> network, ReadOnlySpan<int> items, Span<float> scores)
     {
         var state = Encode(network, items);

@@ -23,6 +23,19 @@ public sealed record SequenceOptions
     [JsonRequired] public int Patience { get; init; } = 3;
     [JsonRequired] public int Seed { get; init; } = 42;
 
+    /// <summary>
+    /// Only positions whose next item is new to the sequence are trained (a repeat of an earlier item is input,
+    /// never a target): serving filters out what the shopper bought, and the evaluation scores new items only.
+    /// Off in the reference configuration; not needed by serving, so older manifests without it read as off.
+    /// </summary>
+    public bool NewItemTargets { get; init; }
+
+    /// <summary>
+    /// 0: binary cross-entropy against one sampled negative per position (the reference). N &gt; 0: sampled softmax
+    /// of the next item against N uniform negatives. Training only, so older manifests without it read as 0.
+    /// </summary>
+    public int SoftmaxNegatives { get; init; }
+
     /// <summary>How the work is spread; results are deterministic for a given value, so it is recorded too.</summary>
     [JsonRequired] public int Threads { get; init; } = Environment.ProcessorCount;
 
@@ -40,6 +53,7 @@ public sealed record SequenceOptions
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
         if (MaxEpochs < 1) throw new ArgumentOutOfRangeException(nameof(MaxEpochs), MaxEpochs, "MaxEpochs must be at least 1.");
         if (Patience < 1) throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience must be at least 1.");
+        if (SoftmaxNegatives < 0) throw new ArgumentOutOfRangeException(nameof(SoftmaxNegatives), SoftmaxNegatives, "SoftmaxNegatives must be 0 (BCE) or more.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");
     }
 }

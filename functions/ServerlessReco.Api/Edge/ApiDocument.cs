@@ -38,6 +38,9 @@ public static class ApiDocument
             if (context.Description.ActionDescriptor.EndpointMetadata.OfType<ShopperTokenRequired>().Any())
                 operation.Extensions[ShopperTokenExtension] = new JsonNodeExtension(JsonValue.Create(true));
             DescribePathIds(operation, context.Description.RelativePath ?? "");
+            foreach (var values in context.Description.ActionDescriptor.EndpointMetadata.OfType<QueryValues>())
+                if (operation.Parameters?.FirstOrDefault(p => p.Name == values.Name && p.In == ParameterLocation.Query) is OpenApiParameter { Schema: OpenApiSchema schema })
+                    schema.Enum = [.. values.Allowed.Select(v => (JsonNode)JsonValue.Create(v))];
             if (context.Description.ActionDescriptor.EndpointMetadata.OfType<JsonBody>().LastOrDefault() is { } body)
             {
                 operation.RequestBody = new OpenApiRequestBody
@@ -75,6 +78,12 @@ public static class ApiDocument
         builder.WithMetadata(new ShopperTokenRequired());
 
     private sealed record ShopperTokenRequired;
+
+    /// <summary>Declares the values a string query parameter accepts, for the document (the handler validates them itself).</summary>
+    public static TBuilder WithQueryValues<TBuilder>(this TBuilder builder, string name, IReadOnlyList<string> allowed) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new QueryValues(name, allowed));
+
+    private sealed record QueryValues(string Name, IReadOnlyList<string> Allowed);
 
     public static IEndpointConventionBuilder MapApiDocument(this IEndpointRouteBuilder app) =>
         app.MapOpenApi(Route).WithAuthLevel(DocumentAuthLevel);

@@ -5,6 +5,7 @@ using ServerlessReco.Functions.Ingest;
 using ServerlessReco.Functions.Search;
 using ServerlessReco.Functions.Serve;
 using ServerlessReco.Functions.Translate;
+using ServerlessReco.Rank;
 using ServerlessReco.Storage;
 using ServerlessReco.Translate;
 
@@ -60,6 +61,10 @@ public sealed class HandlerOptionsValidator :
         Positive(failures, ServeOptions.CatalogFeedRetentionHoursKey, options.CatalogFeedRetentionHours);
         if (options.SimilarContentWeight is not (>= 0 and <= 1))
             failures.Add($"{ServeOptions.SimilarContentWeightKey} must be a number from 0 to 1, not '{Text(options.SimilarContentWeight)}'");
+        if (!ScorerChains.TryParse(options.StrategyName, out _))
+            failures.Add($"{ServeOptions.StrategyKey} must be one of {string.Join(", ", ScorerChains.Names)}, not '{options.StrategyName}'");
+        if (options.SequenceBlendWeight is not (>= 0 and <= 1))
+            failures.Add($"{ServeOptions.SequenceBlendWeightKey} must be a number from 0 to 1, not '{Text(options.SequenceBlendWeight)}'");
         if (options.ShopperTokenSecret is { Length: > 0 and < ShopperTokens.MinSecretLength })
             failures.Add($"{ShopperTokens.SecretVariable} must be at least {ShopperTokens.MinSecretLength} characters, not {options.ShopperTokenSecret.Length}");
         return Result(failures);

@@ -19,16 +19,18 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
     /// </summary>
     public static readonly TimeSpan EventsReadBudget = TimeSpan.FromSeconds(1);
 
-    private readonly RankingPipeline _pipeline = new(new RankingOptions
-    {
-        RepeatPurchaseCategories = settings.RepeatPurchaseCategories,
-        SimilarContentWeight = settings.SimilarContentWeight,
-    });
+    // One pipeline per scorer chain, built once: a request only picks one. Popular and similar items use no scorer.
+    private readonly RankingPipeline[] _pipelines = [.. Enum.GetValues<ScorerChain>().Select(chain => new RankingPipeline(
+        ScorerChains.Scorers(chain, settings.SequenceBlendWeight),
+        new RankingOptions { RepeatPurchaseCategories = settings.RepeatPurchaseCategories, SimilarContentWeight = settings.SimilarContentWeight }))];
 
-    public async Task<RecommendationsResponse> RecommendAsync(ServingModel model, string userId, string locale, RecommendationRequest request, CancellationToken ct)
+    private RankingPipeline Pipeline(ScorerChain chain) => _pipelines[(int)chain];
+
+    /// <param name="chain">The scorers asked for; null: the deployment's default (RECO_STRATEGY).</param>
+    public async Task<RecommendationsResponse> RecommendAsync(ServingModel model, string userId, string locale, RecommendationRequest request, ScorerChain? chain, CancellationToken ct)
     {
         var (shopper, fresh) = await ShopperAsync(model, userId, ct);
-        var ranked = _pipeline.Recommend(model, catalog, shopper, request);
+        var ranked = Pipeline(chain ?? settings.Strategy).Recommend(model, catalog, shopper, request);
         return new RecommendationsResponse(model.Version, ranked.Strategy, request.Market!, locale, Localized(ranked, locale), FreshEventsUnavailable: !fresh);
     }
 
@@ -48,10 +50,10 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
     }
 
     public PopularResponse Popular(ServingModel model, Market market, string locale, string? category, int count) =>
-        new(model.Version, market.Code, locale, category, Localized(_pipeline.Popular(model, catalog, market.Code, category, count), locale));
+        new(model.Version, market.Code, locale, category, Localized(Pipeline(ScorerChain.Als).Popular(model, catalog, market.Code, category, count), locale));
 
     public SimilarItemsResponse Similar(ServingModel model, int item, Market market, string locale, int count) =>
-        new(model.Artifacts.ItemIds[item], model.Version, market.Code, locale, Localized(_pipeline.Similar(model, catalog, item, market.Code, count), locale));
+        new(model.Artifacts.ItemIds[item], model.Version, market.Code, locale, Localized(Pipeline(ScorerChain.Als).Similar(model, catalog, item, market.Code, count), locale));
 
     private static List<RecommendedItem> Localized(RankedList ranked, string locale)
     {

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -41,7 +42,7 @@ public static class ServeEndpoints
     public static RouteGroupBuilder MapServing(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithAuthLevel(AuthLevel.Anonymous).WithTags("Serving");
-        api.MapGet("/recommendations/{userId}", Recommendations).RequiresShopperToken().ProducesProblems(400, 401, 403, 503);
+        api.MapGet("/recommendations/{userId}", Recommendations).RequiresShopperToken().WithQueryValues("strategy", ScorerChains.Names).ProducesProblems(400, 401, 403, 503);
         api.MapGet("/items/{itemId}/similar", Similar).ProducesProblems(400, 404, 503);
         api.MapGet("/popular", Popular).ProducesProblems(400, 503);
         api.MapGet("/health", Health);
@@ -51,7 +52,8 @@ public static class ServeEndpoints
     /// <summary>A shopper's recommendations: taste from the model and recent events, filtered and diversified.</summary>
     private static async Task<Results<Ok<RecommendationsResponse>, ProblemHttpResult>> Recommendations(
         HttpRequest request, ShopperTokens tokens, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count,
-        string? category, string? exclude, string? diversity, string? crossCategory, string? includePurchased)
+        string? category, string? exclude, string? diversity, string? crossCategory, string? includePurchased,
+        [Description("Scorers to use: als (ALS with real-time fold-in), sequence (the self-attentive model over the shopper's recent items) or als+sequence (both blended; send + as %2B). Default: the deployment's RECO_STRATEGY. A version without a sequence model answers with ALS; the answer's strategy says which scorer ranked.")] string? strategy)
     {
         if (!PathIds.TryRead(request, "userId", out var userId, out var problem)) return problem;
         if (!Authorized(request, tokens, userId, out problem)) return problem;
@@ -62,6 +64,13 @@ public static class ServeEndpoints
         var excluded = new HashSet<string>((exclude ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
         if (excluded.Count > MaxCount) return Problems.Invalid("exclude", $"exclude names {excluded.Count} items; at most {MaxCount} are accepted.");
         if (!Category(category, out problem)) return problem;
+        ScorerChain? chain = null;
+        if (strategy is not null)
+        {
+            if (!ScorerChains.TryParse(strategy, out var parsed))
+                return Problems.Invalid("strategy", $"strategy '{Truncate(strategy)}' is not one of {string.Join(", ", ScorerChains.Names)} (send als+sequence as als%2Bsequence).");
+            chain = parsed;
+        }
         if (models.Current is not { } model) return Unavailable();
 
         var query = new RecommendationRequest
@@ -69,7 +78,7 @@ public static class ServeEndpoints
             Market = m.Code, Count = n, Category = string.IsNullOrEmpty(category) ? null : category, Exclude = excluded,
             Diversity = div, CrossCategory = cross, IncludePurchased = withPurchased,
         };
-        return TypedResults.Ok(await recommender.RecommendAsync(model, userId, loc, query, request.HttpContext.RequestAborted));
+        return TypedResults.Ok(await recommender.RecommendAsync(model, userId, loc, query, chain, request.HttpContext.RequestAborted));
     }
 
     /// <summary>Items like this one, by behaviour and (when the model has them) content embeddings.</summary>

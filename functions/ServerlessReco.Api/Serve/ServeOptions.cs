@@ -16,6 +16,8 @@ public sealed class ServeOptions
     public const string CatalogFeedRetentionHoursKey = "RECO_CATALOG_FEED_RETENTION_HOURS";
     public const string SimilarContentWeightKey = "RECO_SIMILAR_CONTENT_WEIGHT";
     public const string ActivityPollSecondsKey = "RECO_ACTIVITY_POLL_SECONDS";
+    public const string StrategyKey = "RECO_STRATEGY";
+    public const string SequenceBlendWeightKey = "RECO_SEQUENCE_BLEND_WEIGHT";
 
     [ConfigurationKeyName(ModelPollSecondsKey)]
     public double ModelPollSeconds { get; set; } = 10;
@@ -54,6 +56,17 @@ public sealed class ServeOptions
     [ConfigurationKeyName(SimilarContentWeightKey)]
     public float SimilarContentWeight { get; set; } = RankingOptions.DefaultSimilarContentWeight;
 
+    /// <summary>
+    /// The scorers a recommendation uses when the request names none: als (default), sequence or als+sequence
+    /// (<see cref="ScorerChains"/>). ALS stays the default: the sequence model has not met its accuracy targets.
+    /// </summary>
+    [ConfigurationKeyName(StrategyKey)]
+    public string StrategyName { get; set; } = ScorerChains.Name(ScorerChain.Als);
+
+    /// <summary>The sequence model's share of the als+sequence blend (chosen on validation by `evaluate --sequence`).</summary>
+    [ConfigurationKeyName(SequenceBlendWeightKey)]
+    public float SequenceBlendWeight { get; set; } = BlendScorer.DefaultSequenceWeight;
+
     /// <summary>The secret shopper tokens are minted with (<see cref="ShopperTokens"/>); unset means the development secret.</summary>
     [ConfigurationKeyName(ShopperTokens.SecretVariable)]
     public string? ShopperTokenSecret { get; set; }
@@ -65,6 +78,9 @@ public sealed class ServeOptions
     /// <summary>Comma-separated "raw id:market" pairs.</summary>
     [ConfigurationKeyName("RECO_DEMO_USERS")]
     public string DemoUserList { get; set; } = "";
+
+    /// <summary>The parsed <see cref="StrategyName"/>; start-up validation has refused a name that does not parse.</summary>
+    public ScorerChain Strategy => ScorerChains.TryParse(StrategyName, out var chain) ? chain : ScorerChain.Als;
 
     public TimeSpan ModelPollInterval => TimeSpan.FromSeconds(ModelPollSeconds);
     public TimeSpan CatalogPollInterval => TimeSpan.FromSeconds(CatalogPollSeconds);

@@ -142,6 +142,18 @@ public static class JobConsole
         }
         AnsiConsole.MarkupLine($"served pipeline NDCG@{report.K} / market popularity NDCG@{report.K} = [bold]{report.ServedLift.ToString("F2", CultureInfo.InvariantCulture)}x[/]");
         if (report.Content is { } content) Render(content, report.K);
+        if (report.NextOrder is { } nextOrder) Render(nextOrder, report.K);
+    }
+
+    public static void Render(NextOrderReport r, int k)
+    {
+        var table = new Table().Title(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"next order: {r.Orders:N0} test-period orders of {r.Shoppers:N0} shoppers ({r.NewShoppers:N0} new), each ranked with everything before it; relevant: its items not bought before ({r.Seconds:F1} s)")))
+            .AddColumn("method").AddColumn(Right($"NDCG@{k}")).AddColumn(Right($"Recall@{k}")).AddColumn(Right("hit rate"))
+            .AddColumn(Right("cross-category share of hits")).AddColumn(Right("orders scored")).AddColumn(Right("hits"));
+        foreach (var m in r.Results)
+            table.AddRow(Markup.Escape(m.Method), F(m.Ndcg), F(m.Recall), F(m.HitRate), F(m.CrossCategoryShare), m.Orders.ToString("N0", CultureInfo.InvariantCulture), m.Hits.ToString("N0", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
     }
 
     public static void Render(ContentQualityReport c, int k)

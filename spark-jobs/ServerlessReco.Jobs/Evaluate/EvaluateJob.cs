@@ -15,7 +15,8 @@ namespace ServerlessReco.Jobs.Evaluate;
 public sealed record MethodResult(string Method, EvaluationResult Metrics, double Seconds);
 
 public sealed record EvaluationReport(string Split, int K, int TrainUsers, int TrainItems, long TrainNonZeros, int TestUsers, long TestPairs,
-    TrainingParameters Parameters, List<MethodResult> Results, List<TuningTrial>? Tuning, ContentQualityReport? Content = null)
+    TrainingParameters Parameters, List<MethodResult> Results, List<TuningTrial>? Tuning, ContentQualityReport? Content = null,
+    NextOrderReport? NextOrder = null)
 {
     public const string MarketPopularity = "popularity (market)";
     public const string Served = "served pipeline";
@@ -94,13 +95,18 @@ public static class EvaluateJob
         Run($"served, diversity {DiverseServingDiversity.ToString(CultureInfo.InvariantCulture)} + cross-category", alsSeconds, () => Evaluator.Evaluate(train.UserItems, split.Test,
             ServedRanker(model, servedCatalog, train, new RecommendationRequest { Market = null, Diversity = DiverseServingDiversity, CrossCategory = true }), k, settings.Threads, context));
 
+        NextOrderReport? nextOrder = null;
         if (settings.Sequence is { } sequence)
-            results.AddRange(SequenceEvaluation.Run(split, ValidationSpec(splitSpec), model.Artifacts, sequence, k, settings, catalog, context));
+        {
+            var (sequenceResults, orders) = SequenceEvaluation.Run(split, splitSpec, model.Artifacts, sequence, k, settings, catalog, context);
+            results.AddRange(sequenceResults);
+            nextOrder = orders;
+        }
 
         var content = encoder is null ? null
             : ContentQualityEvaluation.Run(split, model.Artifacts, catalog, encoder, settings.Parameters.Interactions, k, settings.Threads, ct);
         var report = new EvaluationReport(split.Description, k, train.UserIds.Length, train.ItemIds.Length, train.UserItems.NonZeros, testUsers, split.Test.NonZeros,
-            settings.Parameters, results, trials, content);
+            settings.Parameters, results, trials, content, nextOrder);
         await store.Models.WriteEvaluationAsync(report.ToOfflineEvaluation(DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
         return report;
     }

@@ -12,17 +12,40 @@ public class SequenceGradientTests
     // Lengths 2..MaxLength+1, so every position, both heads and the longest causal window are exercised.
     private static readonly int[][] Batch = [[0, 3, 5, 1, 6, 2], [4, 2], [6, 1, 0, 3]];
 
+    // Repeats (3, 4 and 1 again) are targets by default and only input with NewItemTargets.
+    private static readonly int[][] RepeatingBatch = [[0, 3, 5, 1, 3, 6], [4, 2, 4], [6, 1, 0, 1]];
+
     [Fact]
-    public void EveryTensorsAnalyticGradientMatchesCentralDifferences()
+    public void EveryTensorsAnalyticGradientMatchesCentralDifferences() => CheckGradients(Tiny, Batch);
+
+    [Fact]
+    public void With_new_item_targets_the_gradient_still_matches_and_repeats_are_never_targets()
     {
+        CheckGradients(Tiny with { NewItemTargets = true }, RepeatingBatch);
         var layout = new SequenceLayout(items: 7, Tiny);
+        var gradient = new double[layout.Size];
+        int[][] onlyRepeats = [[2, 5, 2], [1, 1]];
+        var masked = new SequenceObjective<double>(SequenceNetwork<double>.Initialize(layout, 1), Tiny with { NewItemTargets = true });
+        // [2, 5, 2] still has one new target (5); [1, 1] none.
+        Assert.NotEqual(0, masked.LossAndGradient(onlyRepeats, 3, gradient));
+        Assert.Equal(0, masked.LossAndGradient([[1, 1]], 3, gradient));
+        Assert.All(gradient, g => Assert.Equal(0, g));
+        Assert.NotEqual(0, new SequenceObjective<double>(SequenceNetwork<double>.Initialize(layout, 1), Tiny).LossAndGradient([[1, 1]], 3, gradient));
+    }
+
+    [Fact]
+    public void With_a_sampled_softmax_the_gradient_still_matches() => CheckGradients(Tiny with { SoftmaxNegatives = 3 }, Batch);
+
+    private static void CheckGradients(SequenceOptions options, int[][] batch)
+    {
+        var layout = new SequenceLayout(items: 7, options);
         var network = SequenceNetwork<double>.Initialize(layout, seed: 3);
         // Non-zero biases and betas so their gradients flow through every path, not only from zero.
         var jitter = new Random(11);
         for (int i = 0; i < network.Weights.Length; i++) network.Weights[i] += 0.1 * (jitter.NextDouble() - 0.5);
-        var objective = new SequenceObjective<double>(network, Tiny);
+        var objective = new SequenceObjective<double>(network, options);
         var analytic = new double[layout.Size];
-        objective.LossAndGradient(Batch, step: 5, analytic);
+        objective.LossAndGradient(batch, step: 5, analytic);
 
         var scratch = new double[layout.Size];
         const double h = 1e-6;
@@ -33,9 +56,9 @@ public class SequenceGradientTests
             {
                 double saved = network.Weights[i];
                 network.Weights[i] = saved + h;
-                double plus = objective.LossAndGradient(Batch, step: 5, scratch);
+                double plus = objective.LossAndGradient(batch, step: 5, scratch);
                 network.Weights[i] = saved - h;
-                double minus = objective.LossAndGradient(Batch, step: 5, scratch);
+                double minus = objective.LossAndGradient(batch, step: 5, scratch);
                 network.Weights[i] = saved;
                 double numeric = (plus - minus) / (2 * h);
                 diff += (numeric - analytic[i]) * (numeric - analytic[i]);

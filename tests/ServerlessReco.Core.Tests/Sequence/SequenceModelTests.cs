@@ -134,5 +134,30 @@ public sealed class SequenceModelTests : IDisposable
         var catalog = new FixedCatalog(Enumerable.Range(0, ItemCount).Select(Item).ToDictionary(id => id, id => new CatalogItem { Id = id, Category = "c", Markets = ["DE"] }));
         var filter = new ItemFilter(model, catalog, null, null, new HashSet<string>(), new HashSet<string>(), new HashSet<string>());
         Assert.Equal(new AlsScorer().Score(model, shopper, null)!.Top(5, filter).Select(c => c.Index), alsOnly.Top(5, filter).Select(c => c.Index));
+
+        // The int8 scan of the joint rows gives the dense z-score blend: every item's score, in order.
+        var als = new double[ItemCount];
+        var sequence = new double[ItemCount];
+        var state = SequenceEncoder.State(model.Sequence!.Network, shopper.Sequence);
+        for (int i = 0; i < ItemCount; i++)
+        {
+            for (int j = 0; j < model.K; j++) als[i] += model.ItemVector(i)[j] * (double)model.UserVector(0)[j];
+            for (int j = 0; j < state.Length; j++) sequence[i] += model.Sequence.Network.ItemEmbedding(i)[j] * (double)state[j];
+        }
+        static double[] Z(double[] x)
+        {
+            double mean = x.Average(), sd = Math.Sqrt(x.Sum(v => (v - mean) * (v - mean)) / x.Length);
+            return [.. x.Select(v => (v - mean) / sd)];
+        }
+        var za = Z(als);
+        var zs = Z(sequence);
+        var top = scores.Top(ItemCount, filter);
+        Assert.Equal(ItemCount, top.Count);
+        foreach (var c in top)
+        {
+            double expected = 0.5 * za[c.Index] + 0.5 * zs[c.Index];
+            Assert.True(Math.Abs(expected - c.Score) <= 1e-4, $"item {c.Index}: scanned {c.Score}, dense {expected}");
+        }
+        Assert.Equal(top.Select(c => c.Index), Enumerable.Range(0, ItemCount).OrderByDescending(i => 0.5 * za[i] + 0.5 * zs[i]).ThenBy(i => i));
     }
 }

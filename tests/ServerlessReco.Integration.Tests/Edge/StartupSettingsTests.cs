@@ -15,6 +15,8 @@ public class StartupSettingsTests
         { "RECO_CATALOG_RECONCILE_MINUTES", "0", "reco-handler: RECO_CATALOG_RECONCILE_MINUTES must be a positive number up to 1000000, not '0'" },
         { "RECO_ACTIVITY_POLL_SECONDS", "0", "reco-handler: RECO_ACTIVITY_POLL_SECONDS must be a positive number up to 1000000, not '0'" },
         { "RECO_SIMILAR_CONTENT_WEIGHT", "1.5", "reco-handler: RECO_SIMILAR_CONTENT_WEIGHT must be a number from 0 to 1, not '1.5'" },
+        { "RECO_STRATEGY", "deep", "reco-handler: RECO_STRATEGY must be one of als, sequence, als+sequence, not 'deep'" },
+        { "RECO_SEQUENCE_BLEND_WEIGHT", "-0.5", "reco-handler: RECO_SEQUENCE_BLEND_WEIGHT must be a number from 0 to 1, not '-0.5'" },
         { "RECO_INGEST_STORAGE_TIMEOUT_SECONDS", "-1", "reco-handler: RECO_INGEST_STORAGE_TIMEOUT_SECONDS must be a positive number up to 1000000, not '-1'" },
         { "RECO_INGEST_MAX_EVENT_AGE_DAYS", "many", "reco-handler: Failed to convert configuration value 'many' at 'RECO_INGEST_MAX_EVENT_AGE_DAYS' to type 'System.Double'." },
         { "RECO_PSEUDONYM_KEY", "short", "reco-handler: RECO_PSEUDONYM_KEY must be at least 16 characters, not 5" },

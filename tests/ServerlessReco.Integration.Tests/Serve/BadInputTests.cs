@@ -14,6 +14,7 @@ public class BadInputTests(PublishedHandler world) : IClassFixture<PublishedHand
         { "/api/recommendations/alice?market=DE&locale=de_AT", "locale" },
         { "/api/recommendations/alice?market=DE&locale=%3Cscript%3E", "locale" },
         { "/api/recommendations/alice?market=DE&count=0", "count" },
+        { "/api/recommendations/alice?market=DE&strategy=deep", "strategy" },
         { "/api/recommendations/alice?market=DE&count=201", "count" },
         { "/api/recommendations/alice?market=DE&count=ten", "count" },
         { "/api/recommendations/alice?market=DE&diversity=1.5", "diversity" },
