@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
+using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Functions.Ingest;
 using ServerlessReco.Functions.Serve;
 using ServerlessReco.Functions.Translate;
@@ -35,7 +36,7 @@ public sealed class StorageOptions
 /// prints as the handler's last line.
 /// </summary>
 public sealed class HandlerOptionsValidator :
-    IValidateOptions<StorageOptions>, IValidateOptions<ServeOptions>, IValidateOptions<IngestOptions>, IValidateOptions<TranslatorOptions>
+    IValidateOptions<StorageOptions>, IValidateOptions<ServeOptions>, IValidateOptions<FeedbackOptions>, IValidateOptions<IngestOptions>, IValidateOptions<TranslatorOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
@@ -60,6 +61,17 @@ public sealed class HandlerOptionsValidator :
             failures.Add($"{ServeOptions.SimilarContentWeightKey} must be a number from 0 to 1, not '{Text(options.SimilarContentWeight)}'");
         if (options.ShopperTokenSecret is { Length: > 0 and < ShopperTokens.MinSecretLength })
             failures.Add($"{ShopperTokens.SecretVariable} must be at least {ShopperTokens.MinSecretLength} characters, not {options.ShopperTokenSecret.Length}");
+        return Result(failures);
+    }
+
+    public ValidateOptionsResult Validate(string? name, FeedbackOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Impressions is not ("on" or "off"))
+            failures.Add($"{FeedbackOptions.ImpressionsKey} must be on or off, not '{options.Impressions}'");
+        Positive(failures, FeedbackOptions.FlushSecondsKey, options.FlushSeconds);
+        if (options.QueueCapacity is < 1 or > MaxNumber)
+            failures.Add($"{FeedbackOptions.QueueCapacityKey} must be a whole number from 1 to {MaxNumber}, not '{options.QueueCapacity}'");
         return Result(failures);
     }
 

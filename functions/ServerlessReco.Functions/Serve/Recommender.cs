@@ -1,4 +1,6 @@
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
+using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Rank;
 using ServerlessReco.Storage;
 
@@ -8,7 +10,8 @@ namespace ServerlessReco.Functions.Serve;
 /// The serving edge of <see cref="RankingPipeline"/>: turns the raw shopper id into the pseudonym, reads their
 /// recent events, leaves out what an erasure covers, ranks, and localizes titles. Ranking itself is the pipeline `evaluate` measures.
 /// </summary>
-public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ErasedShoppers erasures, ServeOptions settings, ILogger<Recommender> logger)
+public sealed class Recommender(
+    DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ErasedShoppers erasures, ImpressionRecorder impressions, ServeOptions settings, ILogger<Recommender> logger)
 {
     /// <summary>The events table keeps more, but 200 recent events say all a session can say about intent.</summary>
     public const int MaxRecentEvents = 200;
@@ -25,23 +28,53 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         SimilarContentWeight = settings.SimilarContentWeight,
     });
 
-    public async Task<RecommendationsResponse> RecommendAsync(ServingModel model, string userId, string locale, RecommendationRequest request, CancellationToken ct)
+    public async Task<RecommendationsResponse> RecommendAsync(ServedModels served, string userId, string locale, RecommendationRequest request, CancellationToken ct)
     {
         // The raw id never reaches storage or the model: both are keyed by the pseudonym.
         var user = pseudonymizer.Pseudonymize(userId);
+        var (model, arm) = served.Choose(user);
         int row = model.UserIndex.TryGetValue(user, out int known) ? known : -1;
         var erasedAt = await erasures.ErasedAtAsync(user, ct);
         var events = await ReadEventsAsync(user, ct);
         var shopper = ShopperHistory.From(events ?? [], model, row, DateTimeOffset.UtcNow, erasedAt);
         var ranked = _pipeline.Recommend(model, catalog, shopper, request);
-        return new RecommendationsResponse(model.Version, ranked.Strategy, request.Market!, locale, Localized(ranked, locale), FreshEventsUnavailable: events is null);
+        var id = Record(ranked, model, arm, served.Experiment, request.Market!);
+        return new RecommendationsResponse(id, model.Version, ranked.Strategy, arm, served.Experiment?.Id, request.Market!, locale, Localized(ranked, locale), FreshEventsUnavailable: events is null);
     }
 
-    public PopularResponse Popular(ServingModel model, Market market, string locale, string? category, int count) =>
-        new(model.Version, market.Code, locale, category, Localized(_pipeline.Popular(model, catalog, market.Code, category, count), locale));
+    /// <summary>
+    /// The version a request is answered with. Requests without a shopper id (similar, popular) may name one in
+    /// userId, anonymous visitors included: it is pseudonymised like any id, so a shopper sees one arm everywhere.
+    /// </summary>
+    public (ServingModel Model, Arm Arm) Choose(ServedModels served, string? userId) =>
+        served.Choose(userId is null || served.Experiment is null ? null : pseudonymizer.Pseudonymize(userId));
 
-    public SimilarItemsResponse Similar(ServingModel model, int item, Market market, string locale, int count) =>
-        new(model.Artifacts.ItemIds[item], model.Version, market.Code, locale, Localized(_pipeline.Similar(model, catalog, item, market.Code, count), locale));
+    public PopularResponse Popular(ServedModels served, (ServingModel Model, Arm Arm) chosen, Market market, string locale, string? category, int count)
+    {
+        var ranked = _pipeline.Popular(chosen.Model, catalog, market.Code, category, count);
+        var id = Record(ranked, chosen.Model, chosen.Arm, served.Experiment, market.Code);
+        return new(id, chosen.Model.Version, ranked.Strategy, chosen.Arm, served.Experiment?.Id, market.Code, locale, category, Localized(ranked, locale));
+    }
+
+    public SimilarItemsResponse Similar(ServedModels served, (ServingModel Model, Arm Arm) chosen, int item, Market market, string locale, int count)
+    {
+        var ranked = _pipeline.Similar(chosen.Model, catalog, item, market.Code, count);
+        var id = Record(ranked, chosen.Model, chosen.Arm, served.Experiment, market.Code);
+        return new(id, chosen.Model.Artifacts.ItemIds[item], chosen.Model.Version, ranked.Strategy, chosen.Arm, served.Experiment?.Id, market.Code, locale, Localized(ranked, locale));
+    }
+
+    /// <summary>A new recommendation id, and the answer's items queued as impressions under it (off the request path).</summary>
+    private string Record(RankedList ranked, ServingModel model, Arm arm, ModelExperiment? experiment, string market)
+    {
+        var id = RecommendationIds.New();
+        if (ranked.Items.Count == 0) return id;
+        var now = DateTimeOffset.UtcNow;
+        var shown = new Impression[ranked.Items.Count];
+        for (int i = 0; i < shown.Length; i++)
+            shown[i] = new Impression(id, ranked.Items[i].Item.Id, i, ranked.Strategy, model.Version, arm, experiment?.Id, market, now);
+        impressions.Record(shown);
+        return id;
+    }
 
     private static List<RecommendedItem> Localized(RankedList ranked, string locale)
     {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
 using ServerlessReco.Functions.Edge;
+using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Ingest;
 using ServerlessReco.Rank;
 using ServerlessReco.Storage;
@@ -28,6 +29,11 @@ public static class ServeEndpoints
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ServeOptions>>().Value);
         services.AddSingleton<ModelWatcher>();
         services.AddSingleton<Recommender>();
+        services.AddOptions<FeedbackOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FeedbackOptions>, HandlerOptionsValidator>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<FeedbackOptions>>().Value);
+        services.AddSingleton<ImpressionRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<ImpressionRecorder>());
         services.AddSingleton(sp => ShopperTokens.ForSecret(sp.GetRequiredService<ServeOptions>().ShopperTokenSecret, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ErasedShoppers>();
         services.AddHostedService(sp => sp.GetRequiredService<ErasedShoppers>());
@@ -60,36 +66,48 @@ public static class ServeEndpoints
         var excluded = new HashSet<string>((exclude ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
         if (excluded.Count > MaxCount) return Problems.Invalid("exclude", $"exclude names {excluded.Count} items; at most {MaxCount} are accepted.");
         if (!Category(category, out problem)) return problem;
-        if (models.Current is not { } model) return Unavailable();
+        if (models.Served is not { } served) return Unavailable();
 
         var query = new RecommendationRequest
         {
             Market = m.Code, Count = n, Category = string.IsNullOrEmpty(category) ? null : category, Exclude = excluded,
             Diversity = div, CrossCategory = cross, IncludePurchased = withPurchased,
         };
-        return TypedResults.Ok(await recommender.RecommendAsync(model, userId, loc, query, request.HttpContext.RequestAborted));
+        return TypedResults.Ok(await recommender.RecommendAsync(served, userId, loc, query, request.HttpContext.RequestAborted));
     }
 
     /// <summary>Items like this one, by behaviour and (when the model has them) content embeddings.</summary>
     private static Results<Ok<SimilarItemsResponse>, ProblemHttpResult> Similar(
-        HttpRequest request, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count)
+        HttpRequest request, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? userId)
     {
         if (!PathIds.TryRead(request, "itemId", out var itemId, out var problem)) return problem;
         if (!Common(market, locale, count, out var m, out var loc, out int n, out problem)) return problem;
-        if (models.Current is not { } model) return Unavailable();
-        if (!model.ItemIndex.TryGetValue(itemId, out int item))
-            return Problems.NotFound("Unknown item", $"Item '{Truncate(itemId)}' is not in model {model.Version}: it has no purchase history yet.");
-        return TypedResults.Ok(recommender.Similar(model, item, m, loc, n));
+        if (!ShopperKey(userId, out problem)) return problem;
+        if (models.Served is not { } served) return Unavailable();
+        var chosen = recommender.Choose(served, userId);
+        if (!chosen.Model.ItemIndex.TryGetValue(itemId, out int item))
+            return Problems.NotFound("Unknown item", $"Item '{Truncate(itemId)}' is not in model {chosen.Model.Version}: it has no purchase history yet.");
+        return TypedResults.Ok(recommender.Similar(served, chosen, item, m, loc, n));
     }
 
     /// <summary>Best sellers in a market, optionally within a category.</summary>
     private static Results<Ok<PopularResponse>, ProblemHttpResult> Popular(
-        ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? category)
+        ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? category, string? userId)
     {
         if (!Common(market, locale, count, out var m, out var loc, out int n, out var problem)) return problem;
         if (!Category(category, out problem)) return problem;
-        if (models.Current is not { } model) return Unavailable();
-        return TypedResults.Ok(recommender.Popular(model, m, loc, string.IsNullOrEmpty(category) ? null : category, n));
+        if (!ShopperKey(userId, out problem)) return problem;
+        if (models.Served is not { } served) return Unavailable();
+        return TypedResults.Ok(recommender.Popular(served, recommender.Choose(served, userId), m, loc, string.IsNullOrEmpty(category) ? null : category, n));
+    }
+
+    /// <summary>userId on similar and popular only chooses the experiment arm: no token, it reveals nothing about the shopper.</summary>
+    private static bool ShopperKey(string? userId, [NotNullWhen(false)] out ProblemHttpResult? problem)
+    {
+        problem = userId is { Length: 0 or > InputRules.MaxIdLength }
+            ? Problems.Invalid("userId", $"userId must be 1 to {InputRules.MaxIdLength} characters: the shopper's or visitor's id, which chooses the experiment arm.")
+            : null;
+        return problem is null;
     }
 
     /// <summary>Always 200: the state of model, catalogue and storage is in the body.</summary>
