@@ -98,6 +98,8 @@ public sealed class ModelWatcher(
         var started = Stopwatch.GetTimestamp();
         ServingModel model;
         if (served?.Control.Version == published.Version) model = served.Control;
+        // Promoting the challenger: it is loaded and verified already.
+        else if (served?.Challenger?.Version == published.Version && served.Experiment?.ManifestSha256 == published.ManifestSha256) model = served.Challenger;
         else
         {
             try
