@@ -26,9 +26,12 @@ public sealed record PopularResponse(
 
 public sealed record HealthCounts(int Users, int Items, int CatalogueItems);
 
+/// <param name="Experiment">The running experiment, with the challenger version and share it serves; null when none runs.</param>
 public sealed record HealthResponse(
     string Status, string? ModelVersion, double? ModelAge, DateTimeOffset? TrainedUntil, HealthCounts Counts,
-    bool StorageReachable, string? LastModelError, DateTimeOffset? CatalogueLoadedAt);
+    bool StorageReachable, string? LastModelError, DateTimeOffset? CatalogueLoadedAt, HealthExperiment? Experiment);
+
+public sealed record HealthExperiment(string Id, string ChallengerVersion, double Share);
 
 /// <summary>
 /// Source-generated JSON for every serving response, so the handler publishes with Native AOT. Nullability and

@@ -126,14 +126,16 @@ public static class ServeEndpoints
         {
             reachable = false;
         }
-        var model = models.Current;
+        var served = models.Served;
+        var model = served?.Control;
         var status = model is null ? "no-model" : reachable && models.LastLoadError is null ? "healthy" : "degraded";
         return TypedResults.Ok(new HealthResponse(
             status, model?.Version,
             model is null ? null : Math.Round((DateTimeOffset.UtcNow - model.Manifest.CreatedAt).TotalSeconds),
             model?.Manifest.TrainedUntil,
             new HealthCounts(model?.Artifacts.UserCount ?? 0, model?.ItemCount ?? 0, catalog.Count),
-            reachable, models.LastLoadError, catalog.LoadedAt));
+            reachable, models.LastLoadError, catalog.LoadedAt,
+            served?.Experiment is { } running ? new HealthExperiment(running.Id, running.Version, running.Share) : null));
     }
 
     /// <summary>401 (with a Bearer challenge) when the request brings no usable token, 403 when it is another shopper's.</summary>
