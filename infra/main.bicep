@@ -33,7 +33,7 @@ param instanceMemoryMB int = 2048
 
 var suffix = uniqueString(resourceGroup().id, name)
 var storageName = toLower('${name}${suffix}')
-var containers = ['events', 'deadletter', 'tombstones', 'models', 'catalog', 'deployment']
+var containers = ['events', 'deadletter', 'tombstones', 'models', 'catalog', 'impressions', 'reports', 'deployment']
 // catalogchanges: the catalogue change feed; the Native AOT handler writes it and cannot create tables itself.
 var tables = ['items', 'catalogchanges', 'events', 'translations']
 

@@ -46,6 +46,7 @@ public static class HandlerApp
         builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddTranslation(builder.Configuration);
         builder.Services.AddApiDocument();
+        HandlerTelemetry.AddTelemetry(builder);
 
         var app = builder.Build();
         app.UseProblems();

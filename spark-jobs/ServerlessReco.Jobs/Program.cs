@@ -195,7 +195,7 @@ onlineReport.SetAction(async (parse, ct) =>
 root.Subcommands.Add(onlineReport);
 
 // replay
-var replayUrl = new Option<Uri>("--url") { Description = "the running handler, e.g. http://127.0.0.1:7071", Required = true };
+var replayUrl = new Option<string>("--url") { Description = "the running handler, e.g. http://127.0.0.1:7071", Required = true };
 var replaySince = new Option<DateTimeOffset>("--since") { DefaultValueFactory = _ => new DateTimeOffset(2011, 11, 9, 0, 0, 0, TimeSpan.Zero), Description = "play purchases from this date on (default: evaluate's test month)" };
 var replayShoppers = new Option<int>("--shoppers") { DefaultValueFactory = _ => 300, Description = "customers to play (in id order)" };
 var replayInput = new Option<string?>("--input") { Description = "Online Retail CSV or .csv.gz (default: the bundled copy)" };
@@ -203,7 +203,9 @@ var replay = new Command("replay", "SIMULATED traffic: play Online Retail's held
     { replayUrl, replaySince, replayShoppers, replayInput };
 replay.SetAction(async (parse, ct) =>
 {
-    JobConsole.Render(await ReplayJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(replayUrl)!, parse.GetValue(replayInput),
+    if (!Uri.TryCreate(parse.GetValue(replayUrl), UriKind.Absolute, out var handlerUrl) || handlerUrl.Scheme is not ("http" or "https"))
+        throw new ArgumentException($"--url must be the handler's http(s) address, such as http://127.0.0.1:7071, not '{parse.GetValue(replayUrl)}'.");
+    JobConsole.Render(await ReplayJob.RunAsync(DataStore.Open(parse.GetValue(store)), handlerUrl, parse.GetValue(replayInput),
         parse.GetValue(replaySince), parse.GetValue(replayShoppers), JobConsole.Progress, ct));
     return 0;
 });

@@ -48,7 +48,8 @@ public sealed class HandlerProcess : IAsyncDisposable
     }
 
     /// <param name="command">the handler: a path to reco-handler.dll (run with dotnet) or to the Native AOT executable</param>
-    public static Task<HandlerProcess> StartAsync(string command, string connectionString, string prefix, CancellationToken ct)
+    /// <param name="settings">Further environment variables for the handler (feature switches, exporters).</param>
+    public static Task<HandlerProcess> StartAsync(string command, string connectionString, string prefix, CancellationToken ct, IReadOnlyDictionary<string, string>? settings = null)
     {
         int port = FreePort();
         var start = command.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
@@ -60,6 +61,7 @@ public sealed class HandlerProcess : IAsyncDisposable
         start.Environment[DataStore.ConnectionStringVariable] = connectionString;
         start.Environment[DataStore.PrefixVariable] = prefix;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
         long timestamp = Stopwatch.GetTimestamp();
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {command}.");
         process.OutputDataReceived += (_, _) => { };

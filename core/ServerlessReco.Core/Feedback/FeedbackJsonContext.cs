@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ServerlessReco.Rank;
 
 namespace ServerlessReco.Feedback;
 
@@ -8,5 +7,4 @@ namespace ServerlessReco.Feedback;
 [JsonSerializable(typeof(Impression))]
 [JsonSerializable(typeof(OnlineReport))]
 [JsonSerializable(typeof(ReplayRun))]
-[JsonSerializable(typeof(Strategy))]
 public partial class FeedbackJsonContext : JsonSerializerContext;

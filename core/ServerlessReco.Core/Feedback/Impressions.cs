@@ -45,8 +45,6 @@ public static class RecommendationIds
 /// </summary>
 public sealed class ImpressionLog(IBlobStore blobs)
 {
-    public const string Container = "impressions";
-
     public async Task<string> WriteAsync(string instance, long sequence, IReadOnlyList<Impression> batch, CancellationToken ct = default)
     {
         var path = string.Create(CultureInfo.InvariantCulture, $"{batch[0].Time.UtcDateTime:yyyy'/'MM'/'dd'/'HH}/{instance}-{sequence:D8}.jsonl.gz");
@@ -63,7 +61,7 @@ public sealed class ImpressionLog(IBlobStore blobs)
             }
         }
         // overwrite: a restarted instance gets a new instance id, so an existing name can only be this flush retried.
-        await blobs.PutAsync(Container, path, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), overwrite: true, ct).ConfigureAwait(false);
+        await blobs.PutAsync(Containers.Impressions, path, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), overwrite: true, ct).ConfigureAwait(false);
         return path;
     }
 
@@ -72,12 +70,12 @@ public sealed class ImpressionLog(IBlobStore blobs)
     {
         var result = new List<Impression>();
         var from = since?.UtcDateTime is { } s ? new DateTime(s.Year, s.Month, s.Day, s.Hour, 0, 0, DateTimeKind.Utc) : DateTime.MinValue;
-        await foreach (var path in blobs.ListAsync(Container, "", ct).ConfigureAwait(false))
+        await foreach (var path in blobs.ListAsync(Containers.Impressions, "", ct).ConfigureAwait(false))
         {
             if (!path.EndsWith(".jsonl.gz", StringComparison.Ordinal) || path.Length < 13) continue;
             if (!DateTime.TryParseExact(path[..13], "yyyy'/'MM'/'dd'/'HH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var hour) || hour < from)
                 continue;
-            if (await blobs.GetAsync(Container, path, ct).ConfigureAwait(false) is not { } data) continue;
+            if (await blobs.GetAsync(Containers.Impressions, path, ct).ConfigureAwait(false) is not { } data) continue;
             using var gzip = new GZipStream(data.ToStream(), CompressionMode.Decompress);
             using var plain = new MemoryStream();
             await gzip.CopyToAsync(plain, ct).ConfigureAwait(false);

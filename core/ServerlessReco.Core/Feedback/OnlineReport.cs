@@ -106,7 +106,7 @@ public static class OnlineMetrics
         for (int i = 0; i < selected.Count; i++)
         {
             var imp = selected[i];
-            var strategy = StrategyName(imp.Strategy);
+            var strategy = Rank.Strategies.Name(imp.Strategy);
             foreach (var key in new[] { (imp.Experiment, imp.Arm, strategy, imp.Market), (imp.Experiment, imp.Arm, strategy, All), (imp.Experiment, imp.Arm, All, imp.Market), (imp.Experiment, imp.Arm, All, All) })
             {
                 if (!groups.TryGetValue(key, out var acc)) groups[key] = acc = new Accumulator();
@@ -170,9 +170,6 @@ public static class OnlineMetrics
         double erf = 1 - ((((1.061405429 * k - 1.453152027) * k + 1.421413741) * k - 0.284496736) * k + 0.254829592) * k * Math.Exp(-t * t);
         return 0.5 * (1 + sign * erf);
     }
-
-    private static string StrategyName(Rank.Strategy strategy) =>
-        System.Text.Json.JsonSerializer.Serialize(strategy, FeedbackJsonContext.Default.Strategy).Trim('"');
 
     private sealed class Accumulator
     {

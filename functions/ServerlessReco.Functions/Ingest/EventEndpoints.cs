@@ -27,7 +27,7 @@ public static class EventEndpoints
 
     /// <summary>POST /api/events: a JSON array of events; 200 with a result per event, however many were rejected.</summary>
     public static async Task<Results<Ok<IngestReport>, ProblemHttpResult>> PostEventsAsync(
-        HttpRequest request, IngestPipeline pipeline, StorageCalls storage, CancellationToken aborted)
+        HttpRequest request, IngestPipeline pipeline, StorageCalls storage, HandlerTelemetry telemetry, CancellationToken aborted)
     {
         if (await RequestHelpers.ReadBoundedAsync(request, MaxBytesPerRequest, aborted) is not { } body)
             return Problems.TooLarge($"{MaxEventsPerRequest} events and 1 MiB ({MaxBytesPerRequest:N0} bytes)");
@@ -35,7 +35,12 @@ public static class EventEndpoints
         if (error is not null) return error;
 
         return await storage.RunAsync<Ok<IngestReport>>("Storing the events",
-            async ct => TypedResults.Ok(await pipeline.IngestAsync(events!, "http", null, ct)), request.HttpContext);
+            async ct =>
+            {
+                var report = await pipeline.IngestAsync(events!, "http", null, ct);
+                telemetry.Ingested("http", report.Accepted, report.Duplicates, report.Rejected);
+                return TypedResults.Ok(report);
+            }, request.HttpContext);
     }
 
     /// <summary>
@@ -74,7 +79,7 @@ public static class EventEndpoints
     /// the batch again, so no batch is checkpointed unstored.
     /// </summary>
     public static async Task<Results<JsonHttpResult<InvocationResult>, ProblemHttpResult>> IngestEventHubAsync(
-        HttpRequest request, IngestPipeline pipeline, StorageCalls storage, DataStore store, TimeProvider time, CancellationToken aborted)
+        HttpRequest request, IngestPipeline pipeline, StorageCalls storage, DataStore store, TimeProvider time, HandlerTelemetry telemetry, CancellationToken aborted)
     {
         if (await RequestHelpers.ReadBoundedAsync(request, MaxEventHubPayloadBytes, aborted) is not { } body)
             return Problems.TooLarge($"{MaxEventHubPayloadBytes / 1024 / 1024} MiB per invocation: lower maxEventBatchSize in host.json");
@@ -102,6 +107,7 @@ public static class EventEndpoints
         return await storage.RunAsync<JsonHttpResult<InvocationResult>>($"Storing Event Hubs partition {batch.Partition} batch", async ct =>
         {
             var report = await pipeline.IngestAsync(batch.Events, "eventhub", batch.Partition, ct);
+            telemetry.Ingested("eventhub", report.Accepted, report.Duplicates, report.Rejected);
             var sequences = batch.Events.Select(e => e.SequenceNumber).OfType<long>().ToList();
             var range = sequences.Count > 0 ? $" (sequence {sequences.Min()}..{sequences.Max()})" : "";
             var line = $"IngestEvents partition {batch.Partition ?? "?"}{range}: {batch.Events.Count} events, {report.Accepted} accepted, {report.Duplicates} duplicates, {report.Rejected} rejected (dead-lettered)";

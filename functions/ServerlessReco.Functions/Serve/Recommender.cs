@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using ServerlessReco.Domain;
 using ServerlessReco.Feedback;
+using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Rank;
 using ServerlessReco.Storage;
@@ -11,7 +13,8 @@ namespace ServerlessReco.Functions.Serve;
 /// recent events, leaves out what an erasure covers, ranks, and localizes titles. Ranking itself is the pipeline `evaluate` measures.
 /// </summary>
 public sealed class Recommender(
-    DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ErasedShoppers erasures, ImpressionRecorder impressions, ServeOptions settings, ILogger<Recommender> logger)
+    DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ErasedShoppers erasures, ImpressionRecorder impressions, HandlerTelemetry telemetry,
+    ServeOptions settings, ILogger<Recommender> logger)
 {
     /// <summary>The events table keeps more, but 200 recent events say all a session can say about intent.</summary>
     public const int MaxRecentEvents = 200;
@@ -37,7 +40,11 @@ public sealed class Recommender(
         var erasedAt = await erasures.ErasedAtAsync(user, ct);
         var events = await ReadEventsAsync(user, ct);
         var shopper = ShopperHistory.From(events ?? [], model, row, DateTimeOffset.UtcNow, erasedAt);
-        var ranked = _pipeline.Recommend(model, catalog, shopper, request);
+        long started = Stopwatch.GetTimestamp();
+        RankedList ranked;
+        using (HandlerTelemetry.Source.StartActivity("rank"))
+            ranked = _pipeline.Recommend(model, catalog, shopper, request);
+        telemetry.Ranked("recommendations", Strategies.Name(ranked.Strategy), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         var id = Record(ranked, model, arm, served.Experiment, request.Market!);
         return new RecommendationsResponse(id, model.Version, ranked.Strategy, arm, served.Experiment?.Id, request.Market!, locale, Localized(ranked, locale), FreshEventsUnavailable: events is null);
     }
@@ -51,14 +58,18 @@ public sealed class Recommender(
 
     public PopularResponse Popular(ServedModels served, (ServingModel Model, Arm Arm) chosen, Market market, string locale, string? category, int count)
     {
+        long started = Stopwatch.GetTimestamp();
         var ranked = _pipeline.Popular(chosen.Model, catalog, market.Code, category, count);
+        telemetry.Ranked("popular", Strategies.Name(ranked.Strategy), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         var id = Record(ranked, chosen.Model, chosen.Arm, served.Experiment, market.Code);
         return new(id, chosen.Model.Version, ranked.Strategy, chosen.Arm, served.Experiment?.Id, market.Code, locale, category, Localized(ranked, locale));
     }
 
     public SimilarItemsResponse Similar(ServedModels served, (ServingModel Model, Arm Arm) chosen, int item, Market market, string locale, int count)
     {
+        long started = Stopwatch.GetTimestamp();
         var ranked = _pipeline.Similar(chosen.Model, catalog, item, market.Code, count);
+        telemetry.Ranked("similar", Strategies.Name(ranked.Strategy), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         var id = Record(ranked, chosen.Model, chosen.Arm, served.Experiment, market.Code);
         return new(id, chosen.Model.Artifacts.ItemIds[item], chosen.Model.Version, ranked.Strategy, chosen.Arm, served.Experiment?.Id, market.Code, locale, Localized(ranked, locale));
     }
@@ -91,12 +102,18 @@ public sealed class Recommender(
         if (store.Breaker?.IsOpen == true) return null;
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(EventsReadBudget);
+        using var span = HandlerTelemetry.Source.StartActivity("read recent events");
+        long started = Stopwatch.GetTimestamp();
         try
         {
-            return await store.RecentEvents.ReadRecentAsync(user, DateTimeOffset.MinValue, MaxRecentEvents, budget.Token);
+            var events = await store.RecentEvents.ReadRecentAsync(user, DateTimeOffset.MinValue, MaxRecentEvents, budget.Token);
+            telemetry.Storage("recent-events", true, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return events;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
+            telemetry.Storage("recent-events", false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
             // Recommending from the stored model beats failing the storefront's request. One line, not a stack per
             // request: during an outage every request lands here.
             logger.LogWarning("Reading recent events failed ({Reason}); answering from the model alone", e.GetType().Name);

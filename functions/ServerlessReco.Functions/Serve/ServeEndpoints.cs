@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
 using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Ingest;
@@ -73,7 +74,7 @@ public static class ServeEndpoints
             Market = m.Code, Count = n, Category = string.IsNullOrEmpty(category) ? null : category, Exclude = excluded,
             Diversity = div, CrossCategory = cross, IncludePurchased = withPurchased,
         };
-        return TypedResults.Ok(await recommender.RecommendAsync(served, userId, loc, query, request.HttpContext.RequestAborted));
+        return Tagged(request.HttpContext, await recommender.RecommendAsync(served, userId, loc, query, request.HttpContext.RequestAborted), r => (r.Strategy, r.ModelVersion, r.Arm));
     }
 
     /// <summary>Items like this one, by behaviour and (when the model has them) content embeddings.</summary>
@@ -87,18 +88,25 @@ public static class ServeEndpoints
         var chosen = recommender.Choose(served, userId);
         if (!chosen.Model.ItemIndex.TryGetValue(itemId, out int item))
             return Problems.NotFound("Unknown item", $"Item '{Truncate(itemId)}' is not in model {chosen.Model.Version}: it has no purchase history yet.");
-        return TypedResults.Ok(recommender.Similar(served, chosen, item, m, loc, n));
+        return Tagged(request.HttpContext, recommender.Similar(served, chosen, item, m, loc, n), r => (r.Strategy, r.ModelVersion, r.Arm));
     }
 
     /// <summary>Best sellers in a market, optionally within a category.</summary>
     private static Results<Ok<PopularResponse>, ProblemHttpResult> Popular(
-        ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? category, string? userId)
+        HttpContext context, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? category, string? userId)
     {
         if (!Common(market, locale, count, out var m, out var loc, out int n, out var problem)) return problem;
         if (!Category(category, out problem)) return problem;
         if (!ShopperKey(userId, out problem)) return problem;
         if (models.Served is not { } served) return Unavailable();
-        return TypedResults.Ok(recommender.Popular(served, recommender.Choose(served, userId), m, loc, string.IsNullOrEmpty(category) ? null : category, n));
+        return Tagged(context, recommender.Popular(served, recommender.Choose(served, userId), m, loc, string.IsNullOrEmpty(category) ? null : category, n), r => (r.Strategy, r.ModelVersion, r.Arm));
+    }
+
+    private static Ok<T> Tagged<T>(HttpContext context, T answer, Func<T, (Strategy Strategy, string ModelVersion, Arm Arm)> served)
+    {
+        var (strategy, version, arm) = served(answer);
+        HandlerTelemetry.TagAnswer(context, Strategies.Name(strategy), version, arm == Arm.Challenger ? "challenger" : "control");
+        return TypedResults.Ok(answer);
     }
 
     /// <summary>userId on similar and popular only chooses the experiment arm: no token, it reveals nothing about the shopper.</summary>

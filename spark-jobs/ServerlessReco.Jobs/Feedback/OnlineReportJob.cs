@@ -27,6 +27,6 @@ public static class OnlineReportJob
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
             await File.WriteAllBytesAsync(jsonPath, JsonSerializer.SerializeToUtf8Bytes(report, FeedbackJsonContext.Default.OnlineReport), ct).ConfigureAwait(false);
         }
-        return (report, $"{OnlineReportStore.Container}/{path}");
+        return (report, $"{Containers.Reports}/{path}");
     }
 }
