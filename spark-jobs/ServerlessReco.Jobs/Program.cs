@@ -280,13 +280,22 @@ shopperToken.SetAction(parse =>
 root.Subcommands.Add(shopperToken);
 
 // A job that cannot run says why in one line; a stack trace is for defects, not for a missing folder or option.
+var parsed = root.Parse(args);
+var jobName = parsed.CommandResult.Command.Name;
+using var telemetry = JobTelemetry.Start();
+using var span = JobTelemetry.Source.StartActivity(jobName);
+var started = System.Diagnostics.Stopwatch.GetTimestamp();
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    int exitCode = await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    JobTelemetry.Record(jobName, exitCode == 0 ? "ok" : "exit-" + exitCode, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+    return exitCode;
 }
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException
     or ServerlessReco.Publish.ModelIntegrityException or Azure.RequestFailedException or System.Text.Json.JsonException)
 {
+    span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
+    JobTelemetry.Record(jobName, "failed", System.Diagnostics.Stopwatch.GetElapsedTime(started));
     Console.Error.WriteLine($"reco-jobs: {e.Message}");
     return 1;
 }
