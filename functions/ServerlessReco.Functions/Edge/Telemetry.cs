@@ -19,11 +19,11 @@ public sealed class TelemetryOptions
 
     /// <summary>The standard OpenTelemetry variable; the exporter also reads OTEL_EXPORTER_OTLP_PROTOCOL and _HEADERS itself.</summary>
     [ConfigurationKeyName(OtlpEndpointKey)]
-    public string? OtlpEndpoint { get; set; }
+    public string OtlpEndpoint { get; set; } = "";
 
     /// <summary>The standard Application Insights variable (infra/main.bicep sets it).</summary>
     [ConfigurationKeyName(ApplicationInsightsKey)]
-    public string? ApplicationInsights { get; set; }
+    public string ApplicationInsights { get; set; } = "";
 
     public bool Enabled => !string.IsNullOrWhiteSpace(OtlpEndpoint) || !string.IsNullOrWhiteSpace(ApplicationInsights);
 }
@@ -87,11 +87,15 @@ public sealed class HandlerTelemetry
     }
 
     /// <summary>OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is; both may be.</summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The OTLP endpoint is not an http(s) address.</exception>
     public static void AddTelemetry(WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<HandlerTelemetry>();
         var options = new TelemetryOptions();
         builder.Configuration.Bind(options);
+        if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint) && !(Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            throw new Microsoft.Extensions.Options.OptionsValidationException(TelemetryOptions.OtlpEndpointKey, typeof(TelemetryOptions),
+                [$"{TelemetryOptions.OtlpEndpointKey} must be an http(s) address such as http://127.0.0.1:4318, not '{options.OtlpEndpoint}'"]);
         if (!options.Enabled) return;
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("reco-handler"))

@@ -117,10 +117,10 @@ public static class JobConsole
             : "; not attributed: " + string.Join(", ", report.Unattributed.Select(u => string.Create(CultureInfo.InvariantCulture, $"{u.Value:N0} {JsonNamingPolicy.KebabCaseLower.ConvertName(u.Key.ToString())}")));
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"{report.Impressions:N0} impressions; {report.EventsWithRecommendationId:N0} events carried a recommendation id, {report.AttributedEvents:N0} attributed within {report.WindowHours:0.#} h{unattributed}"));
-        var table = new Table().AddColumns("experiment", "arm", "strategy", "market", "impressions", "CTR [95% CI]", "add-to-cart", "purchase", "revenue");
+        var table = new Table().AddColumns("experiment", "arm", "strategy", "market", "impressions", "CTR [[95% CI]]", "add-to-cart", "purchase", "revenue");
         foreach (var r in report.Rows.Where(r => r.Market == OnlineMetrics.All || report.Rows.Count <= 40))
             table.AddRow(Markup.Escape(r.Experiment ?? "-"), r.Arm.ToString().ToLowerInvariant(), Markup.Escape(r.Strategy), r.Market, r.Impressions.ToString("N0", CultureInfo.InvariantCulture),
-                Rate(r.ClickThrough), Rate(r.AddToCart), Rate(r.Purchase), r.Revenue.ToString("N2", CultureInfo.InvariantCulture));
+                Markup.Escape(Rate(r.ClickThrough)), Markup.Escape(Rate(r.AddToCart)), Markup.Escape(Rate(r.Purchase)), r.Revenue.ToString("N2", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);
         foreach (var d in report.Differences.Where(d => d.Market == OnlineMetrics.All))
             AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
