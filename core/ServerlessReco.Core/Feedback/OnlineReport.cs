@@ -75,6 +75,8 @@ public static class OnlineMetrics
         long withId = 0, attributed = 0;
         foreach (var e in events)
         {
+            // Older than any selected impression can explain: not part of this report, not "unknown".
+            if (since is { } from && e.Timestamp < from - clockSkew) continue;
             UnattributedReason? reason = null;
             if (e.UnattributedReason is { } stored) reason = stored;
             else if (e.RecommendationId is null) continue;

@@ -123,6 +123,11 @@ public class OnlineMetricsTests
         Assert.Equal(2_001, all.Impressions);
         var recent = OnlineMetrics.Compute(impressions, events, OnlineMetrics.DefaultWindow, Skew, T0.AddDays(-1), null, false, T0);
         Assert.Equal(2_000, recent.Impressions);
+        // An event from before --since is left out, not counted as an unknown id.
+        var old = Event(new string('b', 32), "I0", EventType.Click, T0.AddDays(-2));
+        var withOld = OnlineMetrics.Compute(impressions, [.. events, old], OnlineMetrics.DefaultWindow, Skew, T0.AddDays(-1), null, false, T0);
+        Assert.Equal(recent.EventsWithRecommendationId, withOld.EventsWithRecommendationId);
+        Assert.Empty(withOld.Unattributed);
         var experiment = OnlineMetrics.Compute(impressions, events, OnlineMetrics.DefaultWindow, Skew, null, "exp", false, T0);
         Assert.Equal(2_000, experiment.Impressions);
     }

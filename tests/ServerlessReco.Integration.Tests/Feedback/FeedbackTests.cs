@@ -214,6 +214,18 @@ public class FeedbackTests
         }
     }
 
+    [Theory]
+    [InlineData(FeedbackOptions.ImpressionsKey, "maybe")]
+    [InlineData(FeedbackOptions.FlushSecondsKey, "0")]
+    [InlineData(FeedbackOptions.QueueCapacityKey, "0")]
+    public async Task An_invalid_impression_setting_stops_the_start_naming_it(string key, string value)
+    {
+        var settings = Settings;
+        settings[key] = value;
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => RunningHandler.StartAsync(TestStorage.NewStore(), settings));
+        Assert.Contains(key, error.Message);
+    }
+
     private static async Task WaitForImpressionsAsync(DataStore store, string? recommendationId, int count)
     {
         var log = new ImpressionLog(store.Blobs);
