@@ -51,6 +51,36 @@ public class TelemetryTests
     }
 
     [Fact]
+    public async Task With_an_application_insights_connection_string_telemetry_reaches_its_ingestion_endpoint()
+    {
+        var received = new ConcurrentQueue<string>();
+        var sink = WebApplication.CreateSlimBuilder();
+        sink.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var ingestion = sink.Build();
+        ingestion.MapPost("/v2.1/track", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            var stream = request.Headers.ContentEncoding == "gzip" ? new System.IO.Compression.GZipStream(request.Body, System.IO.Compression.CompressionMode.Decompress) : request.Body;
+            await stream.CopyToAsync(body);
+            received.Enqueue(Encoding.UTF8.GetString(body.ToArray()));
+            return Results.Json(new { itemsReceived = 1, itemsAccepted = 1, errors = Array.Empty<object>() });
+        });
+        await ingestion.StartAsync();
+        var endpoint = ingestion.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        var store = await PublishedStoreAsync();
+        var settings = Settings;
+        settings[TelemetryOptions.ApplicationInsightsKey] = $"InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint={endpoint}/";
+        await using var handler = await RunningHandler.StartAsync(store, settings);
+        await WaitForAsync(handler, h => h.GetProperty("modelVersion").GetString() == "v1" && h.GetProperty("counts").GetProperty("catalogueItems").GetInt32() > 0);
+        await GetJsonAsync(handler, "/api/popular?market=DE&count=3");
+
+        // Spans are exported within seconds; the exporter's metrics interval is a minute, so only the request is awaited.
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline && !received.Any(b => b.Contains("reco.strategy", StringComparison.Ordinal)); await Task.Delay(200)) { }
+        Assert.Contains(received, b => b.Contains("reco.strategy", StringComparison.Ordinal) && b.Contains("popularity", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_otlp_endpoint_that_is_not_an_http_address_stops_the_start_naming_the_setting()
     {
         var store = TestStorage.NewStore();
