@@ -2,6 +2,7 @@ using System.Net;
 using ServerlessReco.Domain;
 using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Ingest;
+using ServerlessReco.Functions.Operator;
 using ServerlessReco.Functions.Serve;
 using ServerlessReco.Functions.Translate;
 using ServerlessReco.Storage;
@@ -45,6 +46,7 @@ public static class HandlerApp
         builder.Services.AddServing(builder.Configuration);
         builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddTranslation(builder.Configuration);
+        builder.Services.AddOperator();
         builder.Services.AddApiDocument();
         HandlerTelemetry.AddTelemetry(builder);
 
@@ -55,6 +57,8 @@ public static class HandlerApp
         app.MapServing();
         app.MapIngestion();
         app.MapTranslation();
+        app.MapOperator();
+        app.MapWebPages();
         app.MapApiDocument();
         return app;
     }

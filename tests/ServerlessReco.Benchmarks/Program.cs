@@ -56,6 +56,12 @@ embed.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(embed);
 
+var url = new Option<string>("--url") { Required = true, Description = "the running handler, e.g. http://127.0.0.1:7071" };
+var outputFolder = new Option<string>("--out") { DefaultValueFactory = _ => Path.Combine("docs", "screenshots"), Description = "where preview.png and console.png go" };
+var screenshots = new Command("screenshots", "Not a benchmark: the README's pictures of the storefront preview and the operator console, from a running handler (./reco screenshots)") { url, outputFolder };
+screenshots.SetAction((parse, ct) => Screenshots.RunAsync(new Uri(parse.GetValue(url)!), parse.GetValue(outputFolder)!, Console.Out, ct));
+root.Subcommands.Add(screenshots);
+
 return await root.Parse(args).InvokeAsync();
 
 static string StorageConnection() => Environment.GetEnvironmentVariable(DataStore.ConnectionStringVariable) is { Length: > 0 } c ? c

@@ -7,8 +7,10 @@ using ServerlessReco.Storage;
 namespace ServerlessReco.Ingest;
 
 /// <summary>
-/// deadletter/events/yyyy/MM/dd/&lt;guid&gt;.json (date received, UTC): every rejected event or unreadable
-/// payload, byte for byte, with the reasons, so nothing sent is silently dropped and a fix can replay it.
+/// deadletter/events/yyyy/MM/dd/HHmmssfff-&lt;guid&gt;.json (time received, UTC): every rejected event or unreadable
+/// payload, byte for byte, with the reasons, so nothing sent is silently dropped and a fix can replay it. Names sort
+/// by time within a day, so the newest letters are found from a listing without reading every letter of the day
+/// (letters written before the time prefix, named by the guid alone, sort among them by chance).
 /// </summary>
 public sealed class DeadLetterStore(IBlobStore blobs)
 {
@@ -18,7 +20,34 @@ public sealed class DeadLetterStore(IBlobStore blobs)
             : new DeadLetter(receivedAt, source, reasons, Convert.ToBase64String(raw), "base64");
 
     public static string PathOf(DateTimeOffset receivedAt) =>
-        $"events/{receivedAt.UtcDateTime:yyyy'/'MM'/'dd}/{Guid.NewGuid():N}.json";
+        DayPrefix(DateOnly.FromDateTime(receivedAt.UtcDateTime)) + $"{receivedAt.UtcDateTime:HHmmssfff}-{Guid.NewGuid():N}.json";
+
+    /// <summary>Where the event letters received on a UTC day are.</summary>
+    public static string DayPrefix(DateOnly day) => $"events/{day:yyyy'/'MM'/'dd}/";
+
+    /// <summary>The event letters received on a UTC day, newest first (by name: see the class summary).</summary>
+    public async Task<List<string>> ListDayAsync(DateOnly day, CancellationToken ct = default)
+    {
+        var paths = new List<string>();
+        await foreach (var path in blobs.ListAsync(Containers.DeadLetter, DayPrefix(day), ct).ConfigureAwait(false)) paths.Add(path);
+        paths.Sort(static (a, b) => string.CompareOrdinal(b, a));
+        return paths;
+    }
+
+    /// <summary>One stored letter; null when it is gone (pruned meanwhile) or not a letter this version can read.</summary>
+    public async Task<DeadLetter?> ReadAsync(string path, CancellationToken ct = default)
+    {
+        var data = await blobs.GetAsync(Containers.DeadLetter, path, ct).ConfigureAwait(false);
+        if (data is null) return null;
+        try
+        {
+            return JsonSerializer.Deserialize(data.ToMemory().Span, IngestJsonContext.Default.DeadLetter);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Writes each letter as its own blob; returns their paths.</summary>
     public async Task<string[]> WriteAsync(IReadOnlyList<DeadLetter> letters, CancellationToken ct = default)

@@ -24,6 +24,8 @@ public sealed record ModelManifest
     /// <summary>The encoder of item_embeddings.npy: vectors of different encoders are never compared.</summary>
     public EncoderIdentity? Encoder { get; init; }
     public Dictionary<string, ArtifactFile> Files { get; init; } = [];
+    /// <summary>The offline evaluation of this version's training parameters, when `evaluate` measured exactly them.</summary>
+    public OfflineEvaluation? Evaluation { get; init; }
 
     /// <summary>Columns of the factor matrices.</summary>
     [JsonIgnore] public int Factors => Training.Als.Factors;
@@ -39,4 +41,5 @@ public sealed record CurrentModel(string Version, DateTimeOffset PublishedAt, st
 [JsonSerializable(typeof(ModelManifest))]
 [JsonSerializable(typeof(CurrentModel))]
 [JsonSerializable(typeof(TrainingParameters))]
+[JsonSerializable(typeof(OfflineEvaluation))]
 public partial class PublishJsonContext : JsonSerializerContext;

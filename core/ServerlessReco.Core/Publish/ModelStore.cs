@@ -18,6 +18,8 @@ public sealed class ModelStore(IBlobStore blobs)
     public const string CurrentPath = "current.json";
     /// <summary>What `evaluate --tune` chose; `train` starts from it, so the tuned parameters are the published ones.</summary>
     public const string TunedParametersPath = "tuned-parameters.json";
+    /// <summary>What `evaluate` measured last; `train` puts it in the manifest when the parameters match.</summary>
+    public const string EvaluationPath = "evaluation.json";
 
     private const string SequenceWeightsFile = "sequence_weights.npy";
     private const string SequenceHistoryPointersFile = "sequence_history_indptr.npy";
@@ -278,6 +280,31 @@ public sealed class ModelStore(IBlobStore blobs)
         {
             throw new InvalidDataException($"models/{TunedParametersPath} is not a valid set of training parameters ({e.Message}): run evaluate --tune again or delete it.");
         }
+    }
+
+    public async Task WriteEvaluationAsync(OfflineEvaluation evaluation, CancellationToken ct = default) =>
+        await blobs.PutAsync(Containers.Models, EvaluationPath,
+            new BinaryData(JsonSerializer.SerializeToUtf8Bytes(evaluation, PublishJsonContext.Default.OfflineEvaluation)), overwrite: true, ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// The evaluation `evaluate` stored last if it measured exactly <paramref name="parameters"/> (compared as
+    /// stored, so a parameter added later counts); else null: another configuration's figures would mislead.
+    /// </summary>
+    public async Task<OfflineEvaluation?> ReadEvaluationOfAsync(TrainingParameters parameters, CancellationToken ct = default)
+    {
+        var data = await blobs.GetAsync(Containers.Models, EvaluationPath, ct).ConfigureAwait(false);
+        if (data is null) return null;
+        OfflineEvaluation? evaluation;
+        try
+        {
+            evaluation = JsonSerializer.Deserialize(data.ToMemory().Span, PublishJsonContext.Default.OfflineEvaluation);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        return evaluation is not null && JsonSerializer.Serialize(evaluation.Parameters, PublishJsonContext.Default.TrainingParameters)
+            == JsonSerializer.Serialize(parameters, PublishJsonContext.Default.TrainingParameters) ? evaluation : null;
     }
 
     public async Task<List<string>> ListVersionsAsync(CancellationToken ct = default)

@@ -33,6 +33,8 @@ public sealed class CatalogCache(DataStore store, ServeOptions settings, TimePro
     private DateTimeOffset _lastFullRead;
 
     public int Count => _items.Count;
+    /// <summary>Every item, as a moment-in-time enumeration of the live dictionary (the console's catalogue view).</summary>
+    public IEnumerable<CatalogItem> Items => _items.Values.Select(e => e.Item);
     /// <summary>When the catalogue was last brought up to date (snapshot, scan or feed poll); null before the first load.</summary>
     public DateTimeOffset? LoadedAt { get; private set; }
     /// <summary>Full reads of the items table since start (the snapshot does not count).</summary>

@@ -66,10 +66,13 @@ public sealed class ServeOptions
     public HashSet<string> RepeatPurchaseCategories => field ??=
         new(RepeatPurchaseCategoryList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.OrdinalIgnoreCase);
 
-    public List<(string User, string Market)> DemoUsers => DemoExamples == "demo"
-        ? [.. DemoUserList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+    /// <summary>The shoppers of <see cref="DemoUserList"/>: the storefront preview offers them.</summary>
+    public List<(string User, string Market)> DemoShoppers =>
+        [.. DemoUserList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(pair => pair.Split(':'))
             .Where(parts => parts.Length == 2)
-            .Select(parts => (parts[0], parts[1]))]
-        : [];
+            .Select(parts => (parts[0], parts[1]))];
+
+    /// <summary>Whose example requests are printed once the first model loads.</summary>
+    public List<(string User, string Market)> DemoUsers => DemoExamples == "demo" ? DemoShoppers : [];
 }

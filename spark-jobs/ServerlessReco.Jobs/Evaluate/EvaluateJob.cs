@@ -24,6 +24,15 @@ public sealed record EvaluationReport(string Split, int K, int TrainUsers, int T
     public double ServedLift => Ndcg(MarketPopularity) is > 0 and var market ? Ndcg(Served) / market : double.NaN;
 
     private double Ndcg(string method) => Results.First(r => r.Method == method).Metrics.Ndcg;
+
+    /// <summary>What a model version trained with these parameters carries in its manifest.</summary>
+    public Publish.OfflineEvaluation ToOfflineEvaluation(DateTimeOffset evaluatedAt) => new()
+    {
+        EvaluatedAt = evaluatedAt, Split = Split, K = K, TestUsers = TestUsers, Parameters = Parameters,
+        Methods = [.. Results.Select(r => new Publish.EvaluatedMethod(r.Method, r.Metrics))],
+        ColdStart = Content?.ColdStart.Select(r => new Publish.EvaluatedMethod(r.Method, r.Metrics)).ToList(),
+        Similar = Content?.Similar.Select(r => new Publish.EvaluatedMethod(r.Method, r.Metrics)).ToList(),
+    };
 }
 
 public sealed record TuningTrial(int Factors, float Alpha, float Regularization, double ValidationNdcg);
@@ -90,8 +99,10 @@ public static class EvaluateJob
 
         var content = encoder is null ? null
             : ContentQualityEvaluation.Run(split, model.Artifacts, catalog, encoder, settings.Parameters.Interactions, k, settings.Threads, ct);
-        return new EvaluationReport(split.Description, k, train.UserIds.Length, train.ItemIds.Length, train.UserItems.NonZeros, testUsers, split.Test.NonZeros,
+        var report = new EvaluationReport(split.Description, k, train.UserIds.Length, train.ItemIds.Length, train.UserItems.NonZeros, testUsers, split.Test.NonZeros,
             settings.Parameters, results, trials, content);
+        await store.Models.WriteEvaluationAsync(report.ToOfflineEvaluation(DateTimeOffset.UtcNow), ct).ConfigureAwait(false);
+        return report;
     }
 
     public static async Task WriteJsonAsync(EvaluationReport report, string path, CancellationToken ct)

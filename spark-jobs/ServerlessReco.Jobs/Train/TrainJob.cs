@@ -81,6 +81,8 @@ public static class TrainJob
             return Task.CompletedTask;
         }).ConfigureAwait(false);
         var model = TrainedModel.Build(data, factors!, settings.Parameters, catalog, DateTimeOffset.UtcNow);
+        if (await store.Models.ReadEvaluationOfAsync(settings.Parameters, ct).ConfigureAwait(false) is { } evaluation)
+            model = model with { Manifest = model.Manifest with { Evaluation = evaluation } };
         List<Sequence.SequenceEpochReport>? epochs = null;
         if (settings.Sequence is { } sequence)
         {

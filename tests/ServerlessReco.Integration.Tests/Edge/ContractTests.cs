@@ -24,6 +24,11 @@ public class ContractTests(PublishedHandler world) : IClassFixture<PublishedHand
         { "post", "/api/events", "/api/events",
             $$"""[{"eventId": "contract-1", "userId": "carol", "itemId": "K1", "type": "view", "timestamp": "{{DateTimeOffset.UtcNow.AddMinutes(-1):O}}", "market": "DE"}, {"eventId": "contract-2"}]""" },
         { "delete", "/api/users/{userId}", "/api/users/carol", null },
+        { "get", "/api/console/storefront", "/api/console/storefront", null },
+        { "post", "/api/console/shopper-tokens", "/api/console/shopper-tokens", """{"userId": "alice"}""" },
+        { "get", "/api/console/models", "/api/console/models", null },
+        { "get", "/api/console/ingestion", "/api/console/ingestion", null },
+        { "get", "/api/console/catalog", "/api/console/catalog", null },
     };
 
     [Theory]

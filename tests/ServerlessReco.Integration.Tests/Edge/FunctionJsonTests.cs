@@ -21,8 +21,8 @@ public partial class FunctionJsonTests
             if (trigger.ValueKind == JsonValueKind.Undefined) continue;
             functions.Add(new HttpFunction(
                 Path.GetFileName(Path.GetDirectoryName(file))!,
-                // host.json's routePrefix "api" is put before every route.
-                "/api/" + trigger.GetProperty("route").GetString(),
+                // host.json's routePrefix "api" is put before every route; OpenAPI writes a catch-all {*path} as {path}.
+                "/api/" + trigger.GetProperty("route").GetString()!.Replace("{*", "{", StringComparison.Ordinal),
                 [.. trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToLowerInvariant())],
                 trigger.GetProperty("authLevel").GetString()!));
         }

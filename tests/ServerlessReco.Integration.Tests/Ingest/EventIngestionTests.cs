@@ -183,7 +183,7 @@ public class EventIngestionTests
         Assert.Equal(1, report.GetProperty("rejected").GetInt32());
 
         var path = Assert.Single(await DeadLettersAsync(store));
-        Assert.Matches(@"^events/\d{4}/\d{2}/\d{2}/[0-9a-f]{32}\.json$", path);
+        Assert.Matches(@"^events/\d{4}/\d{2}/\d{2}/\d{9}-[0-9a-f]{32}\.json$", path);
         var letter = JsonDocument.Parse((await store.Blobs.GetAsync(Containers.DeadLetter, path))!.ToString()).RootElement;
         Assert.Equal(raw, letter.GetProperty("raw").GetString());
         Assert.Equal("utf-8", letter.GetProperty("rawEncoding").GetString());

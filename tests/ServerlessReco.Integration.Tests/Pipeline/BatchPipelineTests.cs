@@ -127,5 +127,14 @@ public sealed class BatchPipelineTests : IAsyncLifetime
         Assert.StartsWith("evaluate --tune", manifest.Training.ChosenBy);
         Assert.Equal((8, best.Alpha), (overridden.Als.Factors, overridden.Als.Alpha));
         Assert.Contains("command line: factors 8", overridden.ChosenBy);
+
+        // The evaluation of exactly these parameters travels in the manifest (the console charts it); a version
+        // trained with other parameters carries none rather than figures that are not its own.
+        var evaluation = manifest.Evaluation!;
+        Assert.Equal(report.Split, evaluation.Split);
+        Assert.Equal(report.Results.Select(r => (r.Method, r.Metrics.Ndcg, r.Metrics.Coverage)), evaluation.Methods.Select(m => (m.Method, m.Metrics.Ndcg, m.Metrics.Coverage)));
+        Assert.Equal(report.Results.Single(r => r.Method == EvaluationReport.Served).Metrics.Markets!, evaluation.Methods.Single(m => m.Method == EvaluationReport.Served).Metrics.Markets!);
+        var other = (await TrainJob.RunAsync(_store, new TrainSettings { Parameters = overridden with { Als = overridden.Als with { Iterations = 1 } } }, IJobProgress.None, default)).Manifest;
+        Assert.Null(other.Evaluation);
     }
 }
