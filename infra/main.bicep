@@ -57,7 +57,7 @@ var disabledOnTheIngestApp = [for f in functionsOffTheIngestApp: { name: 'AzureW
 
 var suffix = uniqueString(resourceGroup().id, name)
 var storageName = toLower('${name}${suffix}')
-var containers = ['events', 'deadletter', 'tombstones', 'models', 'catalog', 'deployment', 'deployment-ingest']
+var containers = ['events', 'deadletter', 'tombstones', 'models', 'catalog', 'impressions', 'reports', 'deployment', 'deployment-ingest']
 // catalogchanges and activity: the catalogue and shopper activity feeds; the Native AOT handler writes them and cannot create tables itself.
 var tables = ['items', 'catalogchanges', 'events', 'activity', 'translations']
 

@@ -38,6 +38,7 @@ public static class RecoApi
         services.AddSearch(configuration);
         services.AddOperator();
         services.AddApiDocument();
+        HandlerTelemetry.AddTelemetry(services, configuration);
         return services;
     }
 

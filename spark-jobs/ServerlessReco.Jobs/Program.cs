@@ -6,7 +6,9 @@ using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Cli;
 using ServerlessReco.Jobs.Embed;
+using ServerlessReco.Feedback;
 using ServerlessReco.Jobs.Evaluate;
+using ServerlessReco.Jobs.Feedback;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Prune;
 using ServerlessReco.Jobs.Train;
@@ -153,15 +155,65 @@ evaluate.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(evaluate);
 
-// publish
-var version = new Option<string>("--version") { Description = "model version to serve (see models/ in the store)", Required = true };
-var publish = new Command("publish", "Verify a model version (every file's sha256) and point models/current.json at it") { version };
+// publish: one command for each change of what is served
+var version = new Option<string?>("--version") { Description = "model version to serve to everyone (with --challenger: the control arm; default the published one)" };
+var challenger = new Option<string?>("--challenger") { Description = "start an experiment: serve this version to --share of shoppers beside --version" };
+var share = new Option<double?>("--share") { Description = "fraction of shoppers on the challenger, above 0 and below 1 (with --challenger)" };
+var experimentId = new Option<string?>("--experiment") { Description = "experiment id (with --challenger; default the challenger's version): part of the assignment hash" };
+var promote = new Option<bool>("--promote") { Description = "the running experiment's challenger becomes the version everyone gets" };
+var stopExperiment = new Option<bool>("--stop-experiment") { Description = "end the running experiment: everyone gets the published version again" };
+var publish = new Command("publish", "Verify a model version (every file's sha256) and point models/current.json at it; or start, promote or stop an A/B experiment between two versions")
+    { version, challenger, share, experimentId, promote, stopExperiment };
 publish.SetAction(async (parse, ct) =>
 {
-    JobConsole.Render(await DataStore.Open(parse.GetValue(store)).Models.PublishAsync(parse.GetValue(version)!, ct));
+    var models = DataStore.Open(parse.GetValue(store)).Models;
+    var modes = new[] { parse.GetValue(challenger) is not null, parse.GetValue(promote), parse.GetValue(stopExperiment) }.Count(m => m);
+    if (modes > 1 || (modes == 0 && parse.GetValue(version) is null) || (modes == 1 && parse.GetValue(challenger) is null && parse.GetValue(version) is not null))
+        throw new ArgumentException("publish takes one of: --version V | [--version V] --challenger W --share X [--experiment ID] | --promote | --stop-experiment.");
+    if (parse.GetValue(challenger) is null && (parse.GetValue(share) is not null || parse.GetValue(experimentId) is not null))
+        throw new ArgumentException("--share and --experiment go with --challenger.");
+    JobConsole.Render(
+        parse.GetValue(challenger) is { } w ? await models.StartExperimentAsync(parse.GetValue(version), w,
+            parse.GetValue(share) ?? throw new ArgumentException("--challenger needs --share (e.g. 0.1)."), parse.GetValue(experimentId), ct)
+        : parse.GetValue(promote) ? await models.PromoteChallengerAsync(ct)
+        : parse.GetValue(stopExperiment) ? await models.StopExperimentAsync(ct)
+        : await models.PublishAsync(parse.GetValue(version)!, ct));
     return 0;
 });
 root.Subcommands.Add(publish);
+
+// online-report
+var reportSince = new Option<DateTimeOffset?>("--since") { Description = "only impressions shown on or after this date (UTC)" };
+var reportExperiment = new Option<string?>("--experiment") { Description = "only this experiment's impressions" };
+var reportJson = new Option<string?>("--json") { Description = "also write the report to this file" };
+var reportWindow = new Option<double>("--window-hours") { DefaultValueFactory = _ => OnlineMetrics.DefaultWindow.TotalHours, Description = "attribution window after an impression" };
+var onlineReport = new Command("online-report", "Attribute events to impressions and report CTR, add-to-cart and purchase rates and revenue per arm, strategy and market, with 95% intervals and arm differences")
+    { reportSince, reportExperiment, reportJson, reportWindow };
+onlineReport.SetAction(async (parse, ct) =>
+{
+    var (report, storedAt) = await OnlineReportJob.RunAsync(DataStore.Open(parse.GetValue(store)), parse.GetValue(reportSince), parse.GetValue(reportExperiment),
+        TimeSpan.FromHours(parse.GetValue(reportWindow)), parse.GetValue(reportJson), ct);
+    JobConsole.Render(report, storedAt);
+    return 0;
+});
+root.Subcommands.Add(onlineReport);
+
+// replay
+var replayUrl = new Option<string>("--url") { Description = "the running handler, e.g. http://127.0.0.1:7071", Required = true };
+var replaySince = new Option<DateTimeOffset>("--since") { DefaultValueFactory = _ => new DateTimeOffset(2011, 11, 9, 0, 0, 0, TimeSpan.Zero), Description = "play purchases from this date on (default: evaluate's test month)" };
+var replayShoppers = new Option<int>("--shoppers") { DefaultValueFactory = _ => 300, Description = "customers to play (in id order)" };
+var replayInput = new Option<string?>("--input") { Description = "Online Retail CSV or .csv.gz (default: the bundled copy)" };
+var replay = new Command("replay", "SIMULATED traffic: play Online Retail's held-out purchases as shoppers answering recommendations over HTTP, so online-report has figures")
+    { replayUrl, replaySince, replayShoppers, replayInput };
+replay.SetAction(async (parse, ct) =>
+{
+    if (!Uri.TryCreate(parse.GetValue(replayUrl), UriKind.Absolute, out var handlerUrl) || handlerUrl.Scheme is not ("http" or "https"))
+        throw new ArgumentException($"--url must be the handler's http(s) address, such as http://127.0.0.1:7071, not '{parse.GetValue(replayUrl)}'.");
+    JobConsole.Render(await ReplayJob.RunAsync(DataStore.Open(parse.GetValue(store)), handlerUrl, parse.GetValue(replayInput),
+        parse.GetValue(replaySince), parse.GetValue(replayShoppers), JobConsole.Progress, ct));
+    return 0;
+});
+root.Subcommands.Add(replay);
 
 // snapshot-catalog
 var retentionHours = new Option<double>("--retention-hours")
@@ -244,13 +296,22 @@ shopperToken.SetAction(parse =>
 root.Subcommands.Add(shopperToken);
 
 // A job that cannot run says why in one line; a stack trace is for defects, not for a missing folder or option.
+var parsed = root.Parse(args);
+var jobName = parsed.CommandResult.Command.Name;
+using var telemetry = JobTelemetry.Start();
+using var span = JobTelemetry.Source.StartActivity(jobName);
+var started = System.Diagnostics.Stopwatch.GetTimestamp();
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    int exitCode = await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    JobTelemetry.Record(jobName, exitCode == 0 ? "ok" : "exit-" + exitCode, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+    return exitCode;
 }
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException
     or ServerlessReco.Publish.ModelIntegrityException or Azure.RequestFailedException or System.Text.Json.JsonException)
 {
+    span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
+    JobTelemetry.Record(jobName, "failed", System.Diagnostics.Stopwatch.GetElapsedTime(started));
     Console.Error.WriteLine($"reco-jobs: {e.Message}");
     return 1;
 }

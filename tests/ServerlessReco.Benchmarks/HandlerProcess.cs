@@ -48,7 +48,7 @@ public sealed class HandlerProcess : IAsyncDisposable
     }
 
     /// <param name="command">the handler: a path to reco-handler.dll (run with dotnet) or to the Native AOT executable</param>
-    /// <param name="settings">further app settings (e.g. RECO_ENCODER_DIR)</param>
+    /// <param name="settings">further app settings for the handler (e.g. RECO_ENCODER_DIR, feature switches, exporters)</param>
     public static Task<HandlerProcess> StartAsync(string command, string connectionString, string prefix, CancellationToken ct, IReadOnlyDictionary<string, string>? settings = null)
     {
         int port = FreePort();

@@ -23,10 +23,12 @@ var duration = new Option<int>("--seconds") { DefaultValueFactory = _ => 10 };
 var coldStarts = new Option<int>("--cold-starts") { DefaultValueFactory = _ => 5 };
 var storageLatency = new Option<double>("--storage-latency-ms") { DefaultValueFactory = _ => 0, Description = "put a proxy in front of azurite that adds this much to every storage round trip of the handler (Azure Storage seen from a function app: about 8)" };
 var strategy = new Option<string?>("--strategy") { Description = "strategy query parameter of every request: als, sequence or als+sequence (a model with a sequence network, under its own prefix); default: none sent" };
+var feedbackRounds = new Option<int>("--feedback-rounds") { DefaultValueFactory = _ => 0, Description = "instead: compare impressions + telemetry off and on, alternating handlers for this many rounds" };
 var serve = new Command("serve", "Latency and throughput of /api/recommendations, and cold start, against the handler process and azurite")
-    { scenario, handler, concurrency, duration, coldStarts, storageLatency, strategy };
+    { scenario, handler, concurrency, duration, coldStarts, storageLatency, strategy, feedbackRounds };
 serve.SetAction((parse, ct) => ServeBenchmark.RunAsync(StorageConnection(), new ServeBenchmark.Options(parse.GetValue(scenario)!, parse.GetValue(handler)!,
-    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20) { StorageLatency = TimeSpan.FromMilliseconds(parse.GetValue(storageLatency)), Strategy = ServeStrategy(parse.GetValue(strategy)) }, Console.Out, ct));
+    parse.GetValue(concurrency)!.Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray(), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(3), parse.GetValue(coldStarts), 20)
+    { StorageLatency = TimeSpan.FromMilliseconds(parse.GetValue(storageLatency)), Strategy = ServeStrategy(parse.GetValue(strategy)), FeedbackRounds = parse.GetValue(feedbackRounds) }, Console.Out, ct));
 root.Subcommands.Add(serve);
 
 var minutes = new Option<double>("--minutes") { DefaultValueFactory = _ => 10, Description = "how long the mixed load runs" };

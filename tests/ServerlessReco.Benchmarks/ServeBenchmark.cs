@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using ServerlessReco.Catalog;
 using ServerlessReco.Domain;
 using ServerlessReco.Jobs;
@@ -29,6 +33,8 @@ public static class ServeBenchmark
         public TimeSpan StorageLatency { get; init; }
         /// <summary>The strategy query parameter every request sends; null sends none (the handler's default, als).</summary>
         public ScorerChain? Strategy { get; init; }
+        /// <summary>Instead of the usual run: alternate handlers with impressions and telemetry off and on, this many rounds.</summary>
+        public int FeedbackRounds { get; init; }
     }
 
     /// <summary>
@@ -74,6 +80,13 @@ public static class ServeBenchmark
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"handler storage behind a proxy adding {options.StorageLatency.TotalMilliseconds:F0} ms per round trip"));
         }
         var handlerConnection = proxy?.ConnectionString ?? connectionString;
+
+        if (options.FeedbackRounds > 0)
+        {
+            await CompareFeedbackAsync(handlerConnection, prefix, users, options, output, ct).ConfigureAwait(false);
+            output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+            return 0;
+        }
 
         var cold = new List<double>();
         for (int i = 0; i < options.ColdStarts; i++)
@@ -127,6 +140,64 @@ public static class ServeBenchmark
             Timestamp = now.AddMinutes(-i),
         })).ToList();
         await store.RecentEvents.UpsertAsync(events, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The cost of online feedback: the same load against a handler with impressions off and no telemetry, then one
+    /// writing impressions and exporting every span and metric over OTLP to a sink in this process, alternated for
+    /// the given rounds so that drift on a shared machine hits both alike.
+    /// </summary>
+    private static async Task CompareFeedbackAsync(string connection, string prefix, List<(string User, string Market)> users, Options options, TextWriter output, CancellationToken ct)
+    {
+        var sink = WebApplication.CreateSlimBuilder();
+        sink.WebHost.UseUrls("http://127.0.0.1:0");
+        sink.Logging.ClearProviders();
+        await using var collector = sink.Build();
+        long exports = 0, exportedBytes = 0;
+        collector.MapPost("/v1/{signal}", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body).ConfigureAwait(false);
+            Interlocked.Increment(ref exports);
+            Interlocked.Add(ref exportedBytes, body.Length);
+            return Results.Ok();
+        });
+        await collector.StartAsync(ct).ConfigureAwait(false);
+        var endpoint = collector.Urls.First();
+        var configurations = new (string Name, Dictionary<string, string> Settings)[]
+        {
+            ("off", new() { ["RECO_IMPRESSIONS"] = "off" }),
+            ("on", new()
+            {
+                ["RECO_IMPRESSIONS"] = "on",
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_METRIC_EXPORT_INTERVAL"] = "5000",
+            }),
+        };
+        output.WriteLine($"impressions + telemetry off vs on (OTLP http/protobuf to a sink at {endpoint}, every request traced), {options.FeedbackRounds} alternating rounds");
+        output.WriteLine("round | feedback | clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | failed");
+        for (int round = 1; round <= options.FeedbackRounds; round++)
+        {
+            foreach (var (name, settings) in configurations)
+            {
+                await using var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connection, prefix, ct, settings).ConfigureAwait(false);
+                await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", Authorization(users[0].Item1), ct).ConfigureAwait(false);
+                await LoadAsync(handler.Address, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
+                foreach (int clients in options.ConcurrencyLevels)
+                {
+                    var result = new LoadResult();
+                    var cpuBefore = handler.Cpu;
+                    var clock = Stopwatch.StartNew();
+                    await LoadAsync(handler.Address, users, options with { Concurrency = clients }, result, ct).ConfigureAwait(false);
+                    double seconds = clock.Elapsed.TotalSeconds;
+                    var cpu = handler.Cpu - cpuBefore is { } c && result.Ok > 0 ? (c.TotalMicroseconds / result.Ok).ToString("F0", CultureInfo.InvariantCulture) : "?";
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{round,5} | {name,8} | {clients,7} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {cpu,14} | {result.Failed:N0}"));
+                }
+            }
+        }
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the sink received {exports:N0} OTLP exports, {exportedBytes / 1024.0 / 1024.0:F1} MiB; each level runs {options.Duration.TotalSeconds:F0} s"));
     }
 
     /// <summary>What a storefront back end hands each shopper's browser; the handler runs with the development secret.</summary>

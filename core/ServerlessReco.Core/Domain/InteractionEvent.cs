@@ -56,4 +56,8 @@ public sealed record InteractionEvent
     public string? Session { get; init; }
     /// <summary>When Event Hubs enqueued it, for events that came that way.</summary>
     public DateTimeOffset? EnqueuedAt { get; init; }
+    /// <summary>The answer (<see cref="Feedback.RecommendationIds"/>) the storefront showed the item in, when it says so.</summary>
+    public string? RecommendationId { get; init; }
+    /// <summary>Set at ingestion when the sender's recommendation id was unusable; the event itself is accepted.</summary>
+    public Feedback.UnattributedReason? UnattributedReason { get; init; }
 }

@@ -57,6 +57,14 @@ public sealed partial class EventValidator(EventValidationOptions options, Pseud
         var userId = InputRules.Id(record, "userId", errors);
         var itemId = InputRules.Id(record, "itemId", errors);
         var sessionId = InputRules.Id(record, "sessionId", errors, required: false);
+        // Never a reason to refuse the event: the interaction happened whatever the storefront's bookkeeping.
+        string? recommendationId = null;
+        Feedback.UnattributedReason? unattributed = null;
+        if (record.TryGetProperty("recommendationId", out var rec) && rec.ValueKind != JsonValueKind.Null)
+        {
+            if (rec.ValueKind == JsonValueKind.String && rec.GetString() is var given && Feedback.RecommendationIds.IsWellFormed(given)) recommendationId = given;
+            else unattributed = Feedback.UnattributedReason.MalformedId;
+        }
 
         EventType? type = null;
         if (InputRules.String(record, "type", errors, required: true, maxLength: 32) is { } typeName)
@@ -123,6 +131,8 @@ public sealed partial class EventValidator(EventValidationOptions options, Pseud
             Timestamp = timestamp!.Value,
             Session = sessionId,
             EnqueuedAt = enqueuedAt,
+            RecommendationId = recommendationId,
+            UnattributedReason = unattributed,
         }, eventId, null);
     }
 

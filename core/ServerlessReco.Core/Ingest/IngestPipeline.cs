@@ -59,6 +59,11 @@ public sealed class IngestPipeline : IAsyncDisposable
 
     public EventValidator Validator => _validator;
 
+    private static readonly Dictionary<string, string[]> UnusableRecommendationId = new()
+    {
+        ["recommendationId"] = [$"is not a recommendation id this service issues ({Feedback.RecommendationIds.Length} lower-case hex digits); the event is stored without attribution"],
+    };
+
     /// <param name="source">"http" or "eventhub"; <paramref name="partition"/> is the Event Hubs partition.</param>
     public async Task<IngestReport> IngestAsync(IReadOnlyList<IncomingEvent> batch, string source, string? partition, CancellationToken ct = default)
     {
@@ -116,7 +121,8 @@ public sealed class IngestPipeline : IAsyncDisposable
         for (int k = 0; k < accepted.Count; k++)
         {
             var (index, e) = accepted[k];
-            results[index] = new EventResult(index, e.EventId, first[k] ? EventStatus.Accepted : EventStatus.Duplicate);
+            results[index] = new EventResult(index, e.EventId, first[k] ? EventStatus.Accepted : EventStatus.Duplicate,
+                Warnings: e.UnattributedReason is null ? null : UnusableRecommendationId);
         }
         int acceptedCount = first.Count(f => f);
         return new IngestReport(acceptedCount, batch.Count - acceptedCount - letters.Count, letters.Count, results);

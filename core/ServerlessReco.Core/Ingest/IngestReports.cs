@@ -11,7 +11,8 @@ public enum EventStatus
     [JsonStringEnumMemberName("rejected")] Rejected,
 }
 
-public sealed record EventResult(int Index, string? EventId, EventStatus Status, Dictionary<string, string[]>? Errors = null);
+/// <param name="Warnings">Fields that were set aside while the event itself was accepted (an unusable recommendationId).</param>
+public sealed record EventResult(int Index, string? EventId, EventStatus Status, Dictionary<string, string[]>? Errors = null, Dictionary<string, string[]>? Warnings = null);
 
 public sealed record IngestCounts(int Accepted, int Duplicates, int Rejected);
 

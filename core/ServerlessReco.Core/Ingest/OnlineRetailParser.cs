@@ -132,14 +132,17 @@ public sealed class OnlineRetailParser
     }
 
     /// <summary>The purchases left after cancellations, as events; pseudonymises users.</summary>
-    public List<InteractionEvent> Events(Pseudonymizer pseudonymizer)
+    public List<InteractionEvent> Events(Pseudonymizer pseudonymizer) => Events(pseudonymizer.Pseudonymize);
+
+    /// <param name="userKey">The stored user from the raw CustomerID: the pseudonym, except for the replay, which plays the raw shoppers against the API.</param>
+    public List<InteractionEvent> Events(Func<string, string> userKey)
     {
         var users = new Dictionary<string, string>(StringComparer.Ordinal) { [""] = "" };
         var events = new List<InteractionEvent>(_purchases.Count);
         foreach (var p in _purchases)
         {
             if (p.Quantity <= 0) continue;
-            if (!users.TryGetValue(p.User, out var pseudonym)) users[p.User] = pseudonym = pseudonymizer.Pseudonymize(p.User);
+            if (!users.TryGetValue(p.User, out var pseudonym)) users[p.User] = pseudonym = userKey(p.User);
             events.Add(new InteractionEvent
             {
                 EventId = p.EventId,

@@ -34,7 +34,8 @@ public sealed record ModelManifest
 public sealed record ArtifactFile(string Sha256, long Bytes);
 
 /// <summary>models/current.json: the version being served, swapped only after that version verified.</summary>
-public sealed record CurrentModel(string Version, DateTimeOffset PublishedAt, string ManifestSha256);
+/// <param name="Experiment">A challenger served to a share of shoppers beside <paramref name="Version"/>; null when none runs.</param>
+public sealed record CurrentModel(string Version, DateTimeOffset PublishedAt, string ManifestSha256, Feedback.ModelExperiment? Experiment = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ModelManifest))]

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ServerlessReco.Feedback;
 using ServerlessReco.Storage;
 using ServerlessReco.Train;
 
@@ -201,12 +202,55 @@ public sealed class ModelStore(IBlobStore blobs)
         }
     }
 
-    /// <summary>Verifies the version and only then points current.json at it.</summary>
-    public async Task<CurrentModel> PublishAsync(string version, CancellationToken ct = default)
+    /// <summary>
+    /// Verifies the version and only then points current.json at it. A running experiment ends: its arms were
+    /// defined against the version being replaced.
+    /// </summary>
+    public async Task<CurrentModel> PublishAsync(string version, CancellationToken ct = default) =>
+        await WriteCurrentAsync(new CurrentModel(version, DateTimeOffset.UtcNow, await VerifiedManifestSha256Async(version, ct).ConfigureAwait(false)), ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// Serves <paramref name="challenger"/> to <paramref name="share"/> of shoppers beside <paramref name="control"/>
+    /// (default: the published version), both verified first. The experiment id defaults to the challenger's version.
+    /// </summary>
+    public async Task<CurrentModel> StartExperimentAsync(string? control, string challenger, double share, string? experimentId, CancellationToken ct = default)
+    {
+        var published = control is null
+            ? await ReadCurrentAsync(ct).ConfigureAwait(false) ?? throw new InvalidOperationException("No version is published: pass --version for the control arm.")
+            : new CurrentModel(control, DateTimeOffset.UtcNow, await VerifiedManifestSha256Async(control, ct).ConfigureAwait(false));
+        if (published.Version == challenger) throw new ArgumentException($"The challenger {challenger} is the published version: an experiment compares two versions.", nameof(challenger));
+        var experiment = new ModelExperiment(experimentId ?? challenger, challenger, await VerifiedManifestSha256Async(challenger, ct).ConfigureAwait(false), share, DateTimeOffset.UtcNow);
+        experiment.Validate();
+        return await WriteCurrentAsync(published with { PublishedAt = DateTimeOffset.UtcNow, Experiment = experiment }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The running experiment's challenger becomes the version every shopper gets.</summary>
+    public async Task<CurrentModel> PromoteChallengerAsync(CancellationToken ct = default)
+    {
+        var experiment = (await RunningExperimentAsync(ct).ConfigureAwait(false)).Experiment!;
+        return await WriteCurrentAsync(new CurrentModel(experiment.Version, DateTimeOffset.UtcNow, experiment.ManifestSha256), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Every shopper gets the published version again; the challenger stays stored, unserved.</summary>
+    public async Task<CurrentModel> StopExperimentAsync(CancellationToken ct = default)
+    {
+        var current = await RunningExperimentAsync(ct).ConfigureAwait(false);
+        return await WriteCurrentAsync(current with { PublishedAt = DateTimeOffset.UtcNow, Experiment = null }, ct).ConfigureAwait(false);
+    }
+
+    private async Task<CurrentModel> RunningExperimentAsync(CancellationToken ct) =>
+        await ReadCurrentAsync(ct).ConfigureAwait(false) is { Experiment: not null } current ? current
+        : throw new InvalidOperationException($"No experiment is running: {CurrentPath} names no challenger.");
+
+    private async Task<string> VerifiedManifestSha256Async(string version, CancellationToken ct)
     {
         await LoadAsync(version, ct).ConfigureAwait(false);
         var manifest = await blobs.GetAsync(Containers.Models, $"{version}/manifest.json", ct).ConfigureAwait(false);
-        var current = new CurrentModel(version, DateTimeOffset.UtcNow, Sha256(manifest!.ToArray()));
+        return Sha256(manifest!.ToMemory().Span);
+    }
+
+    private async Task<CurrentModel> WriteCurrentAsync(CurrentModel current, CancellationToken ct)
+    {
         await blobs.PutAsync(Containers.Models, CurrentPath, new BinaryData(JsonSerializer.SerializeToUtf8Bytes(current, PublishJsonContext.Default.CurrentModel)), overwrite: true, ct).ConfigureAwait(false);
         return current;
     }

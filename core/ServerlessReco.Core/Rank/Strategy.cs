@@ -20,6 +20,21 @@ public enum Strategy
     [JsonStringEnumMemberName("als+sequence")] AlsSequence,
 }
 
+public static class Strategies
+{
+    /// <summary>The wire name, without a serializer: metrics tag every request with it.</summary>
+    public static string Name(Strategy strategy) => strategy switch
+    {
+        Strategy.Als => "als",
+        Strategy.AlsRealtime => "als+realtime",
+        Strategy.Popularity => "popularity",
+        Strategy.SimilarItems => "similar-items",
+        Strategy.Sequence => "sequence",
+        Strategy.AlsSequence => "als+sequence",
+        _ => throw new ArgumentOutOfRangeException(nameof(strategy)),
+    };
+}
+
 /// <summary>
 /// Why an item is on the list: because-you-bought, similar-to-recent, matches-your-taste, popular-in-market,
 /// popular-globally, similar-to.

@@ -31,4 +31,8 @@ public static class Containers
     public const string Tombstones = "tombstones";
     public const string Models = "models";
     public const string Catalog = "catalog";
+    /// <summary>What serving showed (<see cref="Feedback.ImpressionLog"/>).</summary>
+    public const string Impressions = "impressions";
+    /// <summary>Online reports and replay records (<see cref="Feedback.OnlineReportStore"/>).</summary>
+    public const string Reports = "reports";
 }

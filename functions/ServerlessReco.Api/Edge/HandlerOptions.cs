@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
+using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Functions.Ingest;
 using ServerlessReco.Functions.Search;
 using ServerlessReco.Functions.Serve;
@@ -37,7 +38,7 @@ public sealed class StorageOptions
 /// prints as the handler's last line.
 /// </summary>
 public sealed class HandlerOptionsValidator :
-    IValidateOptions<StorageOptions>, IValidateOptions<ServeOptions>, IValidateOptions<IngestOptions>, IValidateOptions<TranslatorOptions>, IValidateOptions<SearchOptions>
+    IValidateOptions<StorageOptions>, IValidateOptions<ServeOptions>, IValidateOptions<FeedbackOptions>, IValidateOptions<IngestOptions>, IValidateOptions<TranslatorOptions>, IValidateOptions<SearchOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
@@ -67,6 +68,17 @@ public sealed class HandlerOptionsValidator :
             failures.Add($"{ServeOptions.SequenceBlendWeightKey} must be a number from 0 to 1, not '{Text(options.SequenceBlendWeight)}'");
         if (options.ShopperTokenSecret is { Length: > 0 and < ShopperTokens.MinSecretLength })
             failures.Add($"{ShopperTokens.SecretVariable} must be at least {ShopperTokens.MinSecretLength} characters, not {options.ShopperTokenSecret.Length}");
+        return Result(failures);
+    }
+
+    public ValidateOptionsResult Validate(string? name, FeedbackOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Impressions is not ("on" or "off"))
+            failures.Add($"{FeedbackOptions.ImpressionsKey} must be on or off, not '{options.Impressions}'");
+        Positive(failures, FeedbackOptions.FlushSecondsKey, options.FlushSeconds);
+        if (options.QueueCapacity is < 1 or > MaxNumber)
+            failures.Add($"{FeedbackOptions.QueueCapacityKey} must be a whole number from 1 to {MaxNumber}, not '{options.QueueCapacity}'");
         return Result(failures);
     }
 

@@ -28,7 +28,7 @@ public static class EventEndpoints
 
     /// <summary>POST /api/events: a JSON array of events; 200 with a result per event, however many were rejected.</summary>
     public static async Task<Results<Ok<IngestReport>, ProblemHttpResult>> PostEventsAsync(
-        HttpRequest request, IngestPipeline pipeline, StorageCalls storage, IngestionTally tally, CancellationToken aborted)
+        HttpRequest request, IngestPipeline pipeline, StorageCalls storage, IngestionTally tally, HandlerTelemetry telemetry, CancellationToken aborted)
     {
         if (await RequestHelpers.ReadBoundedAsync(request, MaxBytesPerRequest, aborted) is not { } body)
             return Problems.TooLarge($"{MaxEventsPerRequest} events and 1 MiB ({MaxBytesPerRequest:N0} bytes)");
@@ -40,6 +40,7 @@ public static class EventEndpoints
             {
                 var report = await pipeline.IngestAsync(events!, "http", null, ct);
                 tally.Record(report);
+                telemetry.Ingested("http", report.Accepted, report.Duplicates, report.Rejected);
                 return TypedResults.Ok(report);
             }, request.HttpContext);
     }
@@ -80,7 +81,7 @@ public static class EventEndpoints
     /// the batch again, so no batch is checkpointed unstored.
     /// </summary>
     public static async Task<Results<JsonHttpResult<InvocationResult>, ProblemHttpResult>> IngestEventHubAsync(
-        HttpRequest request, IngestPipeline pipeline, StorageCalls storage, DataStore store, TimeProvider time, IngestionTally tally, CancellationToken aborted)
+        HttpRequest request, IngestPipeline pipeline, StorageCalls storage, DataStore store, TimeProvider time, IngestionTally tally, HandlerTelemetry telemetry, CancellationToken aborted)
     {
         if (await RequestHelpers.ReadBoundedAsync(request, MaxEventHubPayloadBytes, aborted) is not { } body)
             return Problems.TooLarge($"{MaxEventHubPayloadBytes / 1024 / 1024} MiB per invocation: lower maxEventBatchSize in host.json");
@@ -101,6 +102,7 @@ public static class EventEndpoints
                 var paths = await new DeadLetterStore(store.Blobs).WriteAsync([letter], ct);
                 logger.LogWarning("Unreadable IngestEvents invocation dead-lettered to {Path}: {Reason}", paths[0], e.Message);
                 tally.RecordUnreadable(e.Field);
+                telemetry.Ingested("eventhub", 0, 0, 1);
                 return TypedResults.Json(new InvocationResult([], [$"Unreadable invocation dead-lettered to deadletter/{paths[0]}: {e.Message}"], new IngestCounts(0, 0, 1)),
                     InvocationJsonContext.Default.InvocationResult);
             }, request.HttpContext);
@@ -110,6 +112,7 @@ public static class EventEndpoints
         {
             var report = await pipeline.IngestAsync(batch.Events, "eventhub", batch.Partition, ct);
             tally.Record(report);
+            telemetry.Ingested("eventhub", report.Accepted, report.Duplicates, report.Rejected);
             var sequences = batch.Events.Select(e => e.SequenceNumber).OfType<long>().ToList();
             var range = sequences.Count > 0 ? $" (sequence {sequences.Min()}..{sequences.Max()})" : "";
             var line = $"IngestEvents partition {batch.Partition ?? "?"}{range}: {batch.Events.Count} events, {report.Accepted} accepted, {report.Duplicates} duplicates, {report.Rejected} rejected (dead-lettered)";

@@ -1,4 +1,5 @@
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -13,17 +14,23 @@ namespace ServerlessReco.Functions.Serve;
 /// A version whose manifest fails current.json's manifestSha256, or whose files fail their sha256, is refused:
 /// the model already loaded keeps serving and health reports the refusal until current.json changes again (a
 /// republish of the repaired version is tried afresh). Requests read <see cref="Current"/> once and keep that
-/// instance, so a swap never mixes two versions within one answer.
+/// instance, so a swap never mixes two versions within one answer. current.json may name an experiment's
+/// challenger: it is loaded and verified the same way, and served beside the published version (<see cref="ServedModels"/>).
 /// </summary>
 public sealed class ModelWatcher(
     DataStore store, ModelPrefetch prefetch, ServeOptions settings, ShopperTokens tokens, IServer server, IHostApplicationLifetime lifetime, ILogger<ModelWatcher> logger) : BackgroundService
 {
-    private volatile ServingModel? _current;
+    private volatile ServedModels? _served;
+    private CurrentModel? _installed;
     private CurrentModel? _refused;
     private volatile string? _refusal;
     private volatile string? _pollFailure;
 
-    public ServingModel? Current => _current;
+    /// <summary>The published version (the control arm while an experiment runs).</summary>
+    public ServingModel? Current => _served?.Control;
+
+    /// <summary>The published version and, while an experiment runs, its challenger: read once per request.</summary>
+    public ServedModels? Served => _served;
 
     /// <summary>
     /// Why the newest published version is not the one serving, if it is not; null once a poll succeeds and nothing
@@ -54,7 +61,7 @@ public sealed class ModelWatcher(
             {
                 // Storage down or throttled: keep serving what is loaded and try again at the next tick.
                 _pollFailure = $"Polling {ModelStore.CurrentPath} failed at {DateTimeOffset.UtcNow:O}: storage was unreachable or refused the read.";
-                logger.LogWarning(e, "Polling for a new model failed; serving {Version}", _current?.Version ?? "nothing");
+                logger.LogWarning(e, "Polling for a new model failed; serving {Version}", _served?.Control.Version ?? "nothing");
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -78,7 +85,7 @@ public sealed class ModelWatcher(
         var published = await (prefetched?.Current ?? store.Models.ReadCurrentAsync(ct));
         LastPollAt = DateTimeOffset.UtcNow;
         _pollFailure = null;
-        if (published is null || published.Version == _current?.Version)
+        if (published is null || published == _installed)
         {
             _refusal = null;
             return;
@@ -87,32 +94,72 @@ public sealed class ModelWatcher(
         // repaired one published again, which rewrites publishedAt) is tried afresh.
         if (published == _refused) return;
 
+        var served = _served;
         var started = Stopwatch.GetTimestamp();
         ServingModel model;
-        try
+        if (served?.Control.Version == published.Version) model = served.Control;
+        // Promoting the challenger: it is loaded and verified already.
+        else if (served?.Challenger?.Version == published.Version && served.Experiment?.ManifestSha256 == published.ManifestSha256) model = served.Challenger;
+        else
         {
-            // The prefetch loaded what it found current, which is what this poll is installing.
-            var artifacts = prefetched is { } download ? await download.Artifacts : null;
-            model = ServingModel.Build(artifacts ?? await store.Models.LoadAsync(published, ct));
-        }
-        catch (Exception e) when (e is ModelIntegrityException or ArgumentException)
-        {
-            _refused = published;
-            // The reasons name the version's files and fields, never storage addresses.
-            _refusal = $"Refused model version {published.Version}: {e.Message}";
-            logger.LogError("Refused model version {Version}: {Reason}. Still serving {Serving}.", published.Version, e.Message, _current?.Version ?? "nothing");
-            return;
+            try
+            {
+                // The prefetch loaded what it found current, which is what this poll is installing.
+                var artifacts = prefetched is { } download ? await download.Artifacts : null;
+                model = ServingModel.Build(artifacts ?? await store.Models.LoadAsync(published, ct));
+            }
+            catch (Exception e) when (e is ModelIntegrityException or ArgumentException)
+            {
+                Refuse(published, published.Version, e.Message);
+                return;
+            }
+            LogLoaded(model, started);
         }
 
-        bool first = _current is null;
-        _current = model;
+        // A challenger that fails its checks leaves the published version serving everyone: no experiment.
+        ServingModel? challenger = null;
+        string? challengerRefusal = null;
+        if (published.Experiment is { } experiment)
+        {
+            if (served?.Challenger?.Version == experiment.Version) challenger = served.Challenger;
+            else if (served?.Control.Version == experiment.Version) challenger = served.Control;
+            else
+            {
+                try
+                {
+                    challenger = ServingModel.Build(await store.Models.LoadAsync(new CurrentModel(experiment.Version, experiment.StartedAt, experiment.ManifestSha256), ct));
+                    LogLoaded(challenger, started);
+                }
+                catch (Exception e) when (e is ModelIntegrityException or ArgumentException)
+                {
+                    challengerRefusal = e.Message;
+                }
+            }
+        }
+
+        bool first = served is null;
+        _served = new ServedModels(model, challenger, challenger is null ? null : published.Experiment);
+        // Not installed while the challenger is refused: the refusal stays in health until current.json changes.
+        _installed = challengerRefusal is null ? published : null;
         _refused = null;
         _refusal = null;
-        logger.LogInformation(
-            "Model loaded: version {Version} ({Users} users, {Items} items, {Factors} factors, {Kernel} scan) in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
-            model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, QuantizedItemFactors.Kernel, Stopwatch.GetElapsedTime(started).TotalMilliseconds, ProcessClock.MillisecondsSinceStart());
+        if (challengerRefusal is not null) Refuse(published, published.Experiment!.Version, challengerRefusal);
+        else if (published.Experiment is { } running)
+            logger.LogInformation("Experiment {Experiment}: {Share:P1} of shoppers get {Challenger}, the others {Control}", running.Id, running.Share, running.Version, model.Version);
         if (first) PrintDemoRequests();
     }
+
+    private void Refuse(CurrentModel published, string version, string reason)
+    {
+        _refused = published;
+        // The reasons name the version's files and fields, never storage addresses.
+        _refusal = $"Refused model version {version}: {reason}";
+        logger.LogError("Refused model version {Version}: {Reason}. Still serving {Serving}.", version, reason, _served?.Control.Version ?? "nothing");
+    }
+
+    private void LogLoaded(ServingModel model, long started) => logger.LogInformation(
+        "Model loaded: version {Version} ({Users} users, {Items} items, {Factors} factors, {Kernel} scan) in {LoadMs:F0} ms, {StartMs:F0} ms after process start",
+        model.Version, model.Artifacts.UserCount, model.ItemCount, model.K, QuantizedItemFactors.Kernel, Stopwatch.GetElapsedTime(started).TotalMilliseconds, ProcessClock.MillisecondsSinceStart());
 
     /// <summary>Pseudonyms cannot be reversed, so the demo names its shoppers' raw ids in RECO_DEMO_USERS.</summary>
     private void PrintDemoRequests()
@@ -135,4 +182,14 @@ public sealed class ModelWatcher(
         // A fragment with a typo: lexical matching tolerates it and the encoder finds the same products by meaning.
         Console.WriteLine($"  curl -s '{address}/api/search?q=hangng+heart+holdr&market={settings.DemoUsers[0].Market}&count=5'");
     }
+}
+
+/// <summary>What serves right now: the published version and, while an experiment runs, its challenger.</summary>
+public sealed record ServedModels(ServingModel Control, ServingModel? Challenger, ModelExperiment? Experiment)
+{
+    /// <param name="shopperKey">The shopper's pseudonym; null when the request names no shopper (always the published version).</param>
+    public (ServingModel Model, Arm Arm) Choose(string? shopperKey) =>
+        Experiment is { } e && Challenger is { } challenger && shopperKey is not null && ArmAssignment.Assign(e.Id, shopperKey, e.Share) == Arm.Challenger
+            ? (challenger, Arm.Challenger)
+            : (Control, Arm.Control);
 }

@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
+using ServerlessReco.Functions.Edge;
+using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Rank;
 using ServerlessReco.Storage;
 
@@ -8,7 +12,9 @@ namespace ServerlessReco.Functions.Serve;
 /// The serving edge of <see cref="RankingPipeline"/>: turns the raw shopper id into the pseudonym, reads their
 /// recent events (only when <see cref="ActiveShoppers"/> says there may be some the model has not seen), leaves out what an erasure covers, ranks, and localizes titles. Ranking itself is the pipeline `evaluate` measures.
 /// </summary>
-public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ErasedShoppers erasures, ActiveShoppers active, ServeOptions settings, ILogger<Recommender> logger)
+public sealed class Recommender(
+    DataStore store, CatalogCache catalog, Pseudonymizer pseudonymizer, ErasedShoppers erasures, ActiveShoppers active, ImpressionRecorder impressions,
+    HandlerTelemetry telemetry, ServeOptions settings, ILogger<Recommender> logger)
 {
     /// <summary>The events table keeps more, but 200 recent events say all a session can say about intent.</summary>
     public const int MaxRecentEvents = 200;
@@ -27,11 +33,17 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
     private RankingPipeline Pipeline(ScorerChain chain) => _pipelines[(int)chain];
 
     /// <param name="chain">The scorers asked for; null: the deployment's default (RECO_STRATEGY).</param>
-    public async Task<RecommendationsResponse> RecommendAsync(ServingModel model, string userId, string locale, RecommendationRequest request, ScorerChain? chain, CancellationToken ct)
+    public async Task<RecommendationsResponse> RecommendAsync(ServedModels served, string userId, string locale, RecommendationRequest request, ScorerChain? chain, CancellationToken ct)
     {
+        var (model, arm) = served.Choose(pseudonymizer.Pseudonymize(userId));
         var (shopper, fresh) = await ShopperAsync(model, userId, ct);
-        var ranked = Pipeline(chain ?? settings.Strategy).Recommend(model, catalog, shopper, request);
-        return new RecommendationsResponse(model.Version, ranked.Strategy, request.Market!, locale, Localized(ranked, locale), FreshEventsUnavailable: !fresh);
+        long started = Stopwatch.GetTimestamp();
+        RankedList ranked;
+        using (HandlerTelemetry.Source.StartActivity("rank"))
+            ranked = Pipeline(chain ?? settings.Strategy).Recommend(model, catalog, shopper, request);
+        telemetry.Ranked("recommendations", Strategies.Name(ranked.Strategy), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var id = Record(ranked, model, arm, served.Experiment, request.Market!);
+        return new RecommendationsResponse(id, model.Version, ranked.Strategy, arm, served.Experiment?.Id, request.Market!, locale, Localized(ranked, locale), FreshEventsUnavailable: !fresh);
     }
 
     /// <summary>
@@ -49,11 +61,43 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         return (ShopperHistory.From(events ?? [], model, row, DateTimeOffset.UtcNow, erasedAt), events is not null);
     }
 
-    public PopularResponse Popular(ServingModel model, Market market, string locale, string? category, int count) =>
-        new(model.Version, market.Code, locale, category, Localized(Pipeline(ScorerChain.Als).Popular(model, catalog, market.Code, category, count), locale));
+    /// <summary>
+    /// The version a request is answered with. Requests without a shopper id (similar, popular) may name one in
+    /// userId, anonymous visitors included: it is pseudonymised like any id, so a shopper sees one arm everywhere.
+    /// </summary>
+    public (ServingModel Model, Arm Arm) Choose(ServedModels served, string? userId) =>
+        served.Choose(userId is null || served.Experiment is null ? null : pseudonymizer.Pseudonymize(userId));
 
-    public SimilarItemsResponse Similar(ServingModel model, int item, Market market, string locale, int count) =>
-        new(model.Artifacts.ItemIds[item], model.Version, market.Code, locale, Localized(Pipeline(ScorerChain.Als).Similar(model, catalog, item, market.Code, count), locale));
+    public PopularResponse Popular(ServedModels served, (ServingModel Model, Arm Arm) chosen, Market market, string locale, string? category, int count)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var ranked = Pipeline(ScorerChain.Als).Popular(chosen.Model, catalog, market.Code, category, count);
+        telemetry.Ranked("popular", Strategies.Name(ranked.Strategy), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var id = Record(ranked, chosen.Model, chosen.Arm, served.Experiment, market.Code);
+        return new(id, chosen.Model.Version, ranked.Strategy, chosen.Arm, served.Experiment?.Id, market.Code, locale, category, Localized(ranked, locale));
+    }
+
+    public SimilarItemsResponse Similar(ServedModels served, (ServingModel Model, Arm Arm) chosen, int item, Market market, string locale, int count)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var ranked = Pipeline(ScorerChain.Als).Similar(chosen.Model, catalog, item, market.Code, count);
+        telemetry.Ranked("similar", Strategies.Name(ranked.Strategy), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var id = Record(ranked, chosen.Model, chosen.Arm, served.Experiment, market.Code);
+        return new(id, chosen.Model.Artifacts.ItemIds[item], chosen.Model.Version, ranked.Strategy, chosen.Arm, served.Experiment?.Id, market.Code, locale, Localized(ranked, locale));
+    }
+
+    /// <summary>A new recommendation id, and the answer's items queued as impressions under it (off the request path).</summary>
+    private string Record(RankedList ranked, ServingModel model, Arm arm, ModelExperiment? experiment, string market)
+    {
+        var id = RecommendationIds.New();
+        if (ranked.Items.Count == 0) return id;
+        var now = DateTimeOffset.UtcNow;
+        var shown = new Impression[ranked.Items.Count];
+        for (int i = 0; i < shown.Length; i++)
+            shown[i] = new Impression(id, ranked.Items[i].Item.Id, i, ranked.Strategy, model.Version, arm, experiment?.Id, market, now);
+        impressions.Record(shown);
+        return id;
+    }
 
     private static List<RecommendedItem> Localized(RankedList ranked, string locale)
     {
@@ -70,12 +114,18 @@ public sealed class Recommender(DataStore store, CatalogCache catalog, Pseudonym
         if (store.Breaker?.IsOpen == true) return null;
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(EventsReadBudget);
+        using var span = HandlerTelemetry.Source.StartActivity("read recent events");
+        long started = Stopwatch.GetTimestamp();
         try
         {
-            return await store.RecentEvents.ReadRecentAsync(user, DateTimeOffset.MinValue, MaxRecentEvents, budget.Token);
+            var events = await store.RecentEvents.ReadRecentAsync(user, DateTimeOffset.MinValue, MaxRecentEvents, budget.Token);
+            telemetry.Storage("recent-events", true, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return events;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
+            telemetry.Storage("recent-events", false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
             // Recommending from the stored model beats failing the storefront's request. One line, not a stack per
             // request: during an outage every request lands here.
             logger.LogWarning("Reading recent events failed ({Reason}); answering from the model alone", e.GetType().Name);

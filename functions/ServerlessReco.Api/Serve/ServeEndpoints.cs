@@ -4,7 +4,9 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
 using ServerlessReco.Functions.Edge;
+using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Ingest;
 using ServerlessReco.Rank;
 using ServerlessReco.Storage;
@@ -29,6 +31,11 @@ public static class ServeEndpoints
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ServeOptions>>().Value);
         services.AddSingleton<ModelWatcher>();
         services.AddSingleton<Recommender>();
+        services.AddOptions<FeedbackOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FeedbackOptions>, HandlerOptionsValidator>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<FeedbackOptions>>().Value);
+        services.AddSingleton<ImpressionRecorder>();
+        services.AddHostedService(sp => sp.GetRequiredService<ImpressionRecorder>());
         services.AddSingleton(sp => ShopperTokens.ForSecret(sp.GetRequiredService<ServeOptions>().ShopperTokenSecret, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ErasedShoppers>();
         services.AddHostedService(sp => sp.GetRequiredService<ErasedShoppers>());
@@ -71,36 +78,55 @@ public static class ServeEndpoints
                 return Problems.Invalid("strategy", $"strategy '{Truncate(strategy)}' is not one of {string.Join(", ", ScorerChains.Names)} (send als+sequence as als%2Bsequence).");
             chain = parsed;
         }
-        if (models.Current is not { } model) return Unavailable();
+        if (models.Served is not { } served) return Unavailable();
 
         var query = new RecommendationRequest
         {
             Market = m.Code, Count = n, Category = string.IsNullOrEmpty(category) ? null : category, Exclude = excluded,
             Diversity = div, CrossCategory = cross, IncludePurchased = withPurchased,
         };
-        return TypedResults.Ok(await recommender.RecommendAsync(model, userId, loc, query, chain, request.HttpContext.RequestAborted));
+        return Tagged(request.HttpContext, await recommender.RecommendAsync(served, userId, loc, query, chain, request.HttpContext.RequestAborted), r => (r.Strategy, r.ModelVersion, r.Arm));
     }
 
     /// <summary>Items like this one, by behaviour and (when the model has them) content embeddings.</summary>
     private static Results<Ok<SimilarItemsResponse>, ProblemHttpResult> Similar(
-        HttpRequest request, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count)
+        HttpRequest request, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? userId)
     {
         if (!PathIds.TryRead(request, "itemId", out var itemId, out var problem)) return problem;
         if (!Common(market, locale, count, out var m, out var loc, out int n, out problem)) return problem;
-        if (models.Current is not { } model) return Unavailable();
-        if (!model.ItemIndex.TryGetValue(itemId, out int item))
-            return Problems.NotFound("Unknown item", $"Item '{Truncate(itemId)}' is not in model {model.Version}: it has no purchase history yet.");
-        return TypedResults.Ok(recommender.Similar(model, item, m, loc, n));
+        if (!ShopperKey(userId, out problem)) return problem;
+        if (models.Served is not { } served) return Unavailable();
+        var chosen = recommender.Choose(served, userId);
+        if (!chosen.Model.ItemIndex.TryGetValue(itemId, out int item))
+            return Problems.NotFound("Unknown item", $"Item '{Truncate(itemId)}' is not in model {chosen.Model.Version}: it has no purchase history yet.");
+        return Tagged(request.HttpContext, recommender.Similar(served, chosen, item, m, loc, n), r => (r.Strategy, r.ModelVersion, r.Arm));
     }
 
     /// <summary>Best sellers in a market, optionally within a category.</summary>
     private static Results<Ok<PopularResponse>, ProblemHttpResult> Popular(
-        ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? category)
+        HttpContext context, ModelWatcher models, Recommender recommender, string? market, string? locale, string? count, string? category, string? userId)
     {
         if (!Common(market, locale, count, out var m, out var loc, out int n, out var problem)) return problem;
         if (!Category(category, out problem)) return problem;
-        if (models.Current is not { } model) return Unavailable();
-        return TypedResults.Ok(recommender.Popular(model, m, loc, string.IsNullOrEmpty(category) ? null : category, n));
+        if (!ShopperKey(userId, out problem)) return problem;
+        if (models.Served is not { } served) return Unavailable();
+        return Tagged(context, recommender.Popular(served, recommender.Choose(served, userId), m, loc, string.IsNullOrEmpty(category) ? null : category, n), r => (r.Strategy, r.ModelVersion, r.Arm));
+    }
+
+    private static Ok<T> Tagged<T>(HttpContext context, T answer, Func<T, (Strategy Strategy, string ModelVersion, Arm Arm)> served)
+    {
+        var (strategy, version, arm) = served(answer);
+        HandlerTelemetry.TagAnswer(context, Strategies.Name(strategy), version, arm == Arm.Challenger ? "challenger" : "control");
+        return TypedResults.Ok(answer);
+    }
+
+    /// <summary>userId on similar and popular only chooses the experiment arm: no token, it reveals nothing about the shopper.</summary>
+    private static bool ShopperKey(string? userId, [NotNullWhen(false)] out ProblemHttpResult? problem)
+    {
+        problem = userId is { Length: 0 or > InputRules.MaxIdLength }
+            ? Problems.Invalid("userId", $"userId must be 1 to {InputRules.MaxIdLength} characters: the shopper's or visitor's id, which chooses the experiment arm.")
+            : null;
+        return problem is null;
     }
 
     /// <summary>Always 200: the state of model, catalogue and storage is in the body.</summary>
@@ -123,14 +149,17 @@ public static class ServeEndpoints
                 // Unreachable: the answer says so.
             }
         }
-        var model = models.Current;
+        var served = models.Served;
+        var model = served?.Control;
         var status = model is null ? "no-model" : reachable && models.LastLoadError is null ? "healthy" : "degraded";
         return TypedResults.Ok(new HealthResponse(
             status, model?.Version,
             model is null ? null : Math.Round((DateTimeOffset.UtcNow - model.Manifest.CreatedAt).TotalSeconds),
             model?.Manifest.TrainedUntil,
             new HealthCounts(model?.Artifacts.UserCount ?? 0, model?.ItemCount ?? 0, catalog.Count, model is not null && active.Covers(model) ? active.Count : null),
-            reachable, models.LastLoadError, catalog.LoadedAt, search.CurrentVersion, search.LastLoadError));
+            reachable, models.LastLoadError, catalog.LoadedAt,
+            served?.Experiment is { } running ? new HealthExperiment(running.Id, running.Version, running.Share) : null,
+            search.CurrentVersion, search.LastLoadError));
     }
 
     /// <summary>401 (with a Bearer challenge) when the request brings no usable token, 403 when it is another shopper's.</summary>

@@ -1,8 +1,11 @@
 using System.Globalization;
+using System.Text.Json;
 using ServerlessReco.Embed;
+using ServerlessReco.Feedback;
 using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Embed;
 using ServerlessReco.Jobs.Evaluate;
+using ServerlessReco.Jobs.Feedback;
 using ServerlessReco.Jobs.Train;
 using ServerlessReco.Jobs.Import;
 using ServerlessReco.Jobs.Prune;
@@ -106,8 +109,38 @@ public static class JobConsole
             AnsiConsole.MarkupLine($"[yellow]cold-start map skipped:[/] {r.WarmItemsWithText} warm items have a title, at least {ContentToFactors.MinimumWarmItems} are needed");
     }
 
-    public static void Render(CurrentModel published) =>
+    public static void Render(CurrentModel published)
+    {
         AnsiConsole.MarkupLine($"[green]published[/] {published.Version} (manifest sha256 {published.ManifestSha256[..12]}...)");
+        if (published.Experiment is { } e)
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[green]experiment[/] {Markup.Escape(e.Id)}: {e.Share:P1} of shoppers get {Markup.Escape(e.Version)} (manifest sha256 {e.ManifestSha256[..12]}...), the others {published.Version}"));
+        else
+            AnsiConsole.MarkupLine("no experiment running: every shopper gets this version");
+    }
+
+    public static void Render(ReplayJob.Result r) => AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+        $"[yellow]SIMULATED[/] replay of purchases since {r.Run.Month}: {r.Run.Shoppers:N0} shoppers, {r.Run.Requests:N0} requests, {r.ShownAndBought:N0} shown items they bought, {r.Run.EventsSent:N0} events sent ({r.Skipped:N0} customers without a known market skipped)"));
+
+    public static void Render(OnlineReport report, string storedAt)
+    {
+        if (report.Simulated) AnsiConsole.MarkupLine("[yellow]SIMULATED:[/] these impressions come from a replay of Online Retail, not from shoppers");
+        var unattributed = report.Unattributed.Count == 0 ? ""
+            : "; not attributed: " + string.Join(", ", report.Unattributed.Select(u => string.Create(CultureInfo.InvariantCulture, $"{u.Value:N0} {JsonNamingPolicy.KebabCaseLower.ConvertName(u.Key.ToString())}")));
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"{report.Impressions:N0} impressions; {report.EventsWithRecommendationId:N0} events carried a recommendation id, {report.AttributedEvents:N0} attributed within {report.WindowHours:0.#} h{unattributed}"));
+        var table = new Table().AddColumns("experiment", "arm", "strategy", "market", "impressions", "CTR [[95% CI]]", "add-to-cart", "purchase", "revenue");
+        foreach (var r in report.Rows.Where(r => r.Market == OnlineMetrics.All || report.Rows.Count <= 40))
+            table.AddRow(Markup.Escape(r.Experiment ?? "-"), r.Arm.ToString().ToLowerInvariant(), Markup.Escape(r.Strategy), r.Market, r.Impressions.ToString("N0", CultureInfo.InvariantCulture),
+                Markup.Escape(Rate(r.ClickThrough)), Markup.Escape(Rate(r.AddToCart)), Markup.Escape(Rate(r.Purchase)), r.Revenue.ToString("N2", CultureInfo.InvariantCulture));
+        AnsiConsole.Write(table);
+        foreach (var d in report.Differences.Where(d => d.Market == OnlineMetrics.All))
+            AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Markup.Escape(d.Experiment)} {Markup.Escape(d.Strategy)} {d.Metric}: challenger {d.Challenger:P2} vs control {d.Control:P2}, difference {d.Difference:+0.00%;-0.00%}, z {d.Z:F2}, p {d.PValue:F3}"));
+        AnsiConsole.MarkupLine($"report stored at {Markup.Escape(storedAt)} (all markets, also in reports/{OnlineReportStore.LatestPath})");
+
+        static string Rate(Rate r) => string.Create(CultureInfo.InvariantCulture, $"{r.Value:P2} [{r.Low:P1}, {r.High:P1}]");
+    }
 
     public static void LiftBelow(double lift, double required) =>
         AnsiConsole.MarkupLine($"[red]served pipeline lift {lift:F2}x is below the required {required:F2}x: do not publish.[/]");

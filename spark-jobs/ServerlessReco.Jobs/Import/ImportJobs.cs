@@ -36,7 +36,7 @@ public static class ImportJobs
     }
 
     /// <summary>Every line of a CSV or .csv.gz file with its 1-based number, with progress over the file's bytes.</summary>
-    private static Task ReadLinesAsync(string path, Action<long, string> addLine, IJobProgress progress, CancellationToken ct) =>
+    internal static Task ReadLinesAsync(string path, Action<long, string> addLine, IJobProgress progress, CancellationToken ct) =>
         progress.RunAsync("reading " + Path.GetFileName(path), async advance =>
         {
             await using var file = File.OpenRead(path);

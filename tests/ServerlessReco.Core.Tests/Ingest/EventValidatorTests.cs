@@ -295,4 +295,27 @@ public class EventValidatorTests
         var enqueued = Now.AddSeconds(-3);
         Assert.Equal(enqueued, Validator.Validate(Encoding.UTF8.GetBytes(Valid().ToJsonString()), Now, enqueued).Event!.EnqueuedAt);
     }
+
+    [Fact]
+    public void A_well_formed_recommendation_id_is_kept()
+    {
+        var id = ServerlessReco.Feedback.RecommendationIds.New();
+        var e = Check(With("recommendationId", id)).Event!;
+        Assert.Equal(id, e.RecommendationId);
+        Assert.Null(e.UnattributedReason);
+    }
+
+    [Theory]
+    [InlineData("\"not-an-id\"")]
+    [InlineData("\"ABCDEF0123456789ABCDEF0123456789\"")]
+    [InlineData("42")]
+    [InlineData("{}")]
+    public void A_malformed_recommendation_id_is_accepted_without_attribution(string json)
+    {
+        var check = Check(With("recommendationId", JsonNode.Parse(json)));
+        Assert.Null(check.Errors);
+        Assert.NotNull(check.Event);
+        Assert.Null(check.Event.RecommendationId);
+        Assert.Equal(ServerlessReco.Feedback.UnattributedReason.MalformedId, check.Event.UnattributedReason);
+    }
 }

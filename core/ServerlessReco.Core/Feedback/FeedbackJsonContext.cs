@@ -1,0 +1,10 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ServerlessReco.Feedback;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = false)]
+[JsonSerializable(typeof(Impression))]
+[JsonSerializable(typeof(OnlineReport))]
+[JsonSerializable(typeof(ReplayRun))]
+public partial class FeedbackJsonContext : JsonSerializerContext;
