@@ -46,7 +46,7 @@ public class WorkerContractTests(HandlerAndWorker both) : IClassFixture<HandlerA
     /// written (a manifest's hash covers its creation time, a dead letter's path its time received and a random id).
     /// Times differ too (each store was written, each request made, at its own moment).
     /// </summary>
-    private static readonly string[] Volatile = ["traceId", "modelAge", "catalogueLoadedAt", "servers", "token", "manifestSha256", "path"];
+    private static readonly string[] Volatile = ["traceId", "modelAge", "catalogueLoadedAt", "servers", "token", "manifestSha256", "path", "recommendationId"];
 
     /// <summary>The handler's contract cases (<see cref="ContractTests.Calls"/>), then error answers of each kind.</summary>
     public static TheoryData<string, string, string?, string, bool> Requests()
