@@ -38,6 +38,10 @@ public class TelemetryTests
         settings["OTEL_METRIC_EXPORT_INTERVAL"] = "500";
         await using var handler = await RunningHandler.StartAsync(store, settings);
         await WaitForAsync(handler, h => h.GetProperty("modelVersion").GetString() == "v1" && h.GetProperty("counts").GetProperty("catalogueItems").GetInt32() > 0);
+        // An event through this instance: it reads alice's recent events from then on, so the read's span exists
+        // (a shopper with nothing newer than the model costs no storage call, and so no span).
+        var view = $$"""[{"eventId":"telemetry-1","userId":"alice","itemId":"K1","type":"view","market":"DE","timestamp":"{{DateTimeOffset.UtcNow:O}}"}]""";
+        Assert.True((await handler.Client.PostAsync("/api/events", new StringContent(view, Encoding.UTF8, "application/json"))).IsSuccessStatusCode);
         await GetJsonAsync(handler, "/api/recommendations/alice?market=DE&count=3");
 
         bool Seen(string signal, string text) => received.TryGetValue(signal, out var bodies) && bodies.Any(b => Encoding.UTF8.GetString(b).Contains(text, StringComparison.Ordinal));
