@@ -89,17 +89,34 @@ public sealed class CatalogChangeFeed
     /// </summary>
     public async Task<ChangeBatch> ReadSinceAsync(DateTimeOffset position, CancellationToken ct = default)
     {
+        var (rows, next) = await ReadRowsSinceAsync(_table, position, ["Id", "Version"], ct).ConfigureAwait(false);
+        var changes = new List<ItemChange>(rows.Count);
+        foreach (var row in rows)
+            if (row.GetString("Id") is { } id) changes.Add(new ItemChange(id, row.GetString("Version") ?? ""));
+        return new ChangeBatch(changes, next);
+    }
+
+    /// <summary>Deletes the partitions older than <paramref name="cutoff"/> (writer time); returns the rows deleted.</summary>
+    public Task<int> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken ct = default) => DeletePartitionsBeforeAsync(_table, cutoff, ct);
+
+    /// <summary>
+    /// The read of any table laid out like this feed (minute partitions by writer time, positions in storage
+    /// time): the rows committed at or after <paramref name="position"/>, and the position to read from next.
+    /// One query, so an idle feed costs one small round trip; a table never created reads as empty.
+    /// </summary>
+    internal static async Task<(List<TableEntity> Rows, DateTimeOffset Next)> ReadRowsSinceAsync(
+        TableClient table, DateTimeOffset position, IEnumerable<string> select, CancellationToken ct)
+    {
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {PartitionOf(position - WriterClockSlack)} and Timestamp ge {position}");
-        var changes = new List<ItemChange>();
+        var rows = new List<TableEntity>();
         DateTimeOffset? served = null;
         try
         {
-            await foreach (var page in _table.QueryAsync<TableEntity>(filter, select: ["Id", "Version"], cancellationToken: ct).AsPages().ConfigureAwait(false))
+            await foreach (var page in table.QueryAsync<TableEntity>(filter, select: select, cancellationToken: ct).AsPages().ConfigureAwait(false))
             {
                 // The first page's Date bounds what this read saw: anything committed later is read next time.
                 served ??= ServerTime(page.GetRawResponse());
-                foreach (var row in page.Values)
-                    if (row.GetString("Id") is { } id) changes.Add(new ItemChange(id, row.GetString("Version") ?? ""));
+                rows.AddRange(page.Values);
             }
         }
         catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
@@ -108,17 +125,17 @@ public sealed class CatalogChangeFeed
             served = e.GetRawResponse() is { } response ? ServerTime(response) : null;
         }
         var next = served is { } s && s - CommitSlack > position ? s - CommitSlack : position;
-        return new ChangeBatch(changes, next);
+        return (rows, next);
     }
 
-    /// <summary>Deletes the partitions older than <paramref name="cutoff"/> (writer time); returns the rows deleted.</summary>
-    public async Task<int> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken ct = default)
+    /// <summary>Retention of any table laid out like this feed: deletes the partitions older than <paramref name="cutoff"/> (writer time).</summary>
+    internal static async Task<int> DeletePartitionsBeforeAsync(TableClient table, DateTimeOffset cutoff, CancellationToken ct)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey lt {PartitionOf(cutoff)}");
         var keys = new List<(string Partition, string Row)>();
         try
         {
-            await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
                 keys.Add((row.PartitionKey, row.RowKey));
         }
         catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
@@ -128,7 +145,7 @@ public sealed class CatalogChangeFeed
         foreach (var chunk in keys.GroupBy(k => k.Partition).SelectMany(g => g.Chunk(100)))
         {
             var actions = chunk.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(k.Partition, k.Row), ETag.All));
-            await _table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
+            await table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
         }
         return keys.Count;
     }

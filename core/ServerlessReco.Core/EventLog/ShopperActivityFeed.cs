@@ -68,25 +68,10 @@ public sealed class ShopperActivityFeed
     /// </summary>
     public async Task<ActivityBatch> ReadSinceAsync(DateTimeOffset position, CancellationToken ct = default)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {CatalogChangeFeed.PartitionOf(position - CatalogChangeFeed.WriterClockSlack)} and Timestamp ge {position}");
-        var activity = new List<ShopperActivity>();
-        DateTimeOffset? served = null;
-        try
-        {
-            await foreach (var page in _table.QueryAsync<TableEntity>(filter, select: ["User", "Timestamp"], cancellationToken: ct).AsPages().ConfigureAwait(false))
-            {
-                // The first page's Date bounds what this read saw: anything committed later is read next time.
-                served ??= CatalogChangeFeed.ServerTime(page.GetRawResponse());
-                foreach (var row in page.Values)
-                    if (row.GetString("User") is { } user && row.Timestamp is { } at) activity.Add(new ShopperActivity(user, at));
-            }
-        }
-        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
-        {
-            // No event was ever stored through the feed.
-            served = e.GetRawResponse() is { } response ? CatalogChangeFeed.ServerTime(response) : null;
-        }
-        var next = served is { } s && s - CatalogChangeFeed.CommitSlack > position ? s - CatalogChangeFeed.CommitSlack : position;
+        var (rows, next) = await CatalogChangeFeed.ReadRowsSinceAsync(_table, position, ["User", "Timestamp"], ct).ConfigureAwait(false);
+        var activity = new List<ShopperActivity>(rows.Count);
+        foreach (var row in rows)
+            if (row.GetString("User") is { } user && row.Timestamp is { } at) activity.Add(new ShopperActivity(user, at));
         return new ActivityBatch(activity, next);
     }
 
@@ -97,24 +82,6 @@ public sealed class ShopperActivityFeed
     public static bool Covers(DateTimeOffset since, DateTimeOffset now) => CatalogChangeFeed.Covers(since, now, Retention);
 
     /// <summary>Retention: deletes the partitions older than <paramref name="cutoff"/> (writer time); returns the rows deleted.</summary>
-    public async Task<int> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken ct = default)
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey lt {CatalogChangeFeed.PartitionOf(cutoff)}");
-        var keys = new List<(string Partition, string Row)>();
-        try
-        {
-            await foreach (var row in _table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
-                keys.Add((row.PartitionKey, row.RowKey));
-        }
-        catch (RequestFailedException e) when (TableSetup.IsMissingTable(e))
-        {
-            return 0;
-        }
-        foreach (var chunk in keys.GroupBy(k => k.Partition).SelectMany(g => g.Chunk(100)))
-        {
-            var actions = chunk.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(k.Partition, k.Row), ETag.All));
-            await _table.SubmitTransactionAsync(actions, ct).ConfigureAwait(false);
-        }
-        return keys.Count;
-    }
+    public Task<int> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken ct = default) =>
+        CatalogChangeFeed.DeletePartitionsBeforeAsync(_table, cutoff, ct);
 }

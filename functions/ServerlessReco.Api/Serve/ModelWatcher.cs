@@ -176,11 +176,11 @@ public sealed class ModelWatcher(
         foreach (var (user, market) in settings.DemoUsers)
             Console.WriteLine($"  curl -s -H 'Authorization: Bearer {tokens.Mint(user, DateTimeOffset.UtcNow.AddDays(1))}' '{address}/api/recommendations/{Uri.EscapeDataString(user)}?market={market}&count=10'");
         Console.WriteLine($"  curl -s '{address}/api/popular?market={settings.DemoUsers[0].Market}&count=10'");
+        // A fragment with a typo: lexical matching tolerates it and the encoder finds the same products by meaning.
+        Console.WriteLine($"  curl -s '{address}/api/search?q=hangng+heart+holdr&market={settings.DemoUsers[0].Market}&count=5'");
         Console.WriteLine("Open in a browser (a local handler asks for no function key):");
         Console.WriteLine($"  storefront preview: {address}{Operator.WebPages.Route}/{Operator.WebPages.PreviewPage}");
         Console.WriteLine($"  operator console:   {address}{Operator.WebPages.Route}/{Operator.WebPages.ConsolePage}");
-        // A fragment with a typo: lexical matching tolerates it and the encoder finds the same products by meaning.
-        Console.WriteLine($"  curl -s '{address}/api/search?q=hangng+heart+holdr&market={settings.DemoUsers[0].Market}&count=5'");
     }
 }
 
