@@ -18,6 +18,8 @@ public enum Strategy
     [JsonStringEnumMemberName("sequence")] Sequence,
     /// <summary>ALS (with fold-in) and the sequence model, each z-scored over all items, blended.</summary>
     [JsonStringEnumMemberName("als+sequence")] AlsSequence,
+    /// <summary>Product search: what a query found (impressions of /api/search answers).</summary>
+    [JsonStringEnumMemberName("search")] Search,
 }
 
 public static class Strategies
@@ -31,6 +33,7 @@ public static class Strategies
         Strategy.SimilarItems => "similar-items",
         Strategy.Sequence => "sequence",
         Strategy.AlsSequence => "als+sequence",
+        Strategy.Search => "search",
         _ => throw new ArgumentOutOfRangeException(nameof(strategy)),
     };
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
 using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Serve;
 using ServerlessReco.Functions.Translate;
@@ -15,11 +16,12 @@ namespace ServerlessReco.Functions.Search;
 
 public sealed record SearchHit(string ItemId, float Score, string Category, LocalizedTitle Title, Matched Matched);
 
+/// <param name="RecommendationId">The id the storefront sends back with events on these items (attribution), as for recommendations; impressions are recorded under it with strategy search and the index version.</param>
 /// <param name="Semantic">Whether semantic retrieval took part (an encoder is configured and made the index's embeddings).</param>
 /// <param name="QueryTranslated">Whether the query was also searched in translation.</param>
 /// <param name="Personalized">Whether the shopper's vector re-ranked the results (userId given and known to the model or with recent events).</param>
 public sealed record SearchResponse(
-    string Query, string Market, string Locale, string IndexVersion, bool Semantic, bool QueryTranslated, bool Personalized,
+    string RecommendationId, string Query, string Market, string Locale, string IndexVersion, bool Semantic, bool QueryTranslated, bool Personalized,
     IReadOnlyList<SearchHit> Items, string? ModelVersion = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -103,7 +105,9 @@ public static class SearchEndpoints
         var hits = sellable.Take(n)
             .Select(s => new SearchHit(s.Item.Id, fused.Scores[s.Position], s.Item.Category, Localization.Title(s.Item, loc), fused.Matched[s.Position]))
             .ToList();
-        return TypedResults.Ok(new SearchResponse(q!, m.Code, loc, index.Version, engine.Encoder is not null, QueryTranslated: translations.Count > 0, personalized, hits, model?.Version));
+        // Search is not part of model experiments: every answer is the control arm's.
+        var id = recommender.Record([.. hits.Select(h => h.ItemId)], Strategy.Search, index.Version, Arm.Control, null, m.Code);
+        return TypedResults.Ok(new SearchResponse(id, q!, m.Code, loc, index.Version, engine.Encoder is not null, QueryTranslated: translations.Count > 0, personalized, hits, model?.Version));
     }
 
     /// <summary>

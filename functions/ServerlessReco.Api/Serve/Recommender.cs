@@ -86,15 +86,21 @@ public sealed class Recommender(
         return new(id, chosen.Model.Artifacts.ItemIds[item], chosen.Model.Version, ranked.Strategy, chosen.Arm, served.Experiment?.Id, market.Code, locale, Localized(ranked, locale));
     }
 
-    /// <summary>A new recommendation id, and the answer's items queued as impressions under it (off the request path).</summary>
-    private string Record(RankedList ranked, ServingModel model, Arm arm, ModelExperiment? experiment, string market)
+    private string Record(RankedList ranked, ServingModel model, Arm arm, ModelExperiment? experiment, string market) =>
+        Record([.. ranked.Items.Select(r => r.Item.Id)], ranked.Strategy, model.Version, arm, experiment, market);
+
+    /// <summary>
+    /// A new recommendation id, and the items shown under it queued as impressions (off the request path);
+    /// <paramref name="version"/> is what produced the list: a model version, or a search index version.
+    /// </summary>
+    public string Record(IReadOnlyList<string> shownItems, Strategy strategy, string version, Arm arm, ModelExperiment? experiment, string market)
     {
         var id = RecommendationIds.New();
-        if (ranked.Items.Count == 0) return id;
+        if (shownItems.Count == 0) return id;
         var now = DateTimeOffset.UtcNow;
-        var shown = new Impression[ranked.Items.Count];
+        var shown = new Impression[shownItems.Count];
         for (int i = 0; i < shown.Length; i++)
-            shown[i] = new Impression(id, ranked.Items[i].Item.Id, i, ranked.Strategy, model.Version, arm, experiment?.Id, market, now);
+            shown[i] = new Impression(id, shownItems[i], i, strategy, version, arm, experiment?.Id, market, now);
         impressions.Record(shown);
         return id;
     }

@@ -3,9 +3,11 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
 using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Search;
 using ServerlessReco.Publish;
+using ServerlessReco.Rank;
 using ServerlessReco.Search;
 using ServerlessReco.Storage;
 using ServerlessReco.Tests.Multilingual;
@@ -65,6 +67,27 @@ public class SearchTests(SearchWorld world) : IClassFixture<SearchWorld>
         Assert.StartsWith(world.FirstIndex[..8], version);
         Assert.Equal(version, (await GetJsonAsync(handler, "/api/health")).GetProperty("searchIndexVersion").GetString());
         Assert.True(Ids(answer).Count <= 5);
+    }
+
+    [Fact]
+    public async Task Every_answer_has_a_recommendation_id_and_its_items_are_recorded_as_search_impressions()
+    {
+        var answer = await GetJsonAsync(handler, "/api/search?q=shoes&market=DE&count=3");
+        var id = answer.GetProperty("recommendationId").GetString();
+        Assert.True(RecommendationIds.IsWellFormed(id), id);
+        Assert.NotEqual(id, (await GetJsonAsync(handler, "/api/search?q=shoes&market=DE&count=3")).GetProperty("recommendationId").GetString());
+
+        // Written off the request path at the next flush (every 5 s by default).
+        List<Impression> shown = [];
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); shown.Count == 0 && DateTime.UtcNow < deadline; await Task.Delay(250))
+            shown = [.. (await new ImpressionLog(world.Store.Blobs).ReadAsync(null)).Where(i => i.RecommendationId == id)];
+        Assert.Equal(Ids(answer), shown.OrderBy(i => i.Position).Select(i => i.Item).ToList());
+        Assert.All(shown, i =>
+        {
+            Assert.Equal(Strategy.Search, i.Strategy);
+            Assert.Equal(answer.GetProperty("indexVersion").GetString(), i.ModelVersion);
+            Assert.Equal("DE", i.Market);
+        });
     }
 
     [Theory]
