@@ -74,7 +74,8 @@ var sequenceEpochs = new Option<int?>("--sequence-epochs") { Description = $"mos
 var sequencePatience = new Option<int?>("--sequence-patience") { Description = $"epochs without a better validation NDCG@10 before stopping (default {new ServerlessReco.Sequence.SequenceOptions().Patience})" };
 var sequenceNewItems = new Option<bool>("--sequence-new-items") { Description = "train the sequence model only on next items new to the shopper's sequence (repeats stay input)" };
 var sequenceSoftmax = new Option<int?>("--sequence-softmax") { Description = "train the sequence model with a sampled softmax over the next item and N negatives instead of BCE with one" };
-Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed, sequenceModel, sequenceEpochs, sequencePatience, sequenceNewItems, sequenceSoftmax];
+var sequenceCategories = new Option<bool>("--sequence-categories") { Description = "add a learned embedding of each input item's catalogue category to the sequence model's input" };
+Option[] trainOptions = [factors, iterations, regularization, alpha, halfLife, until, threads, seed, sequenceModel, sequenceEpochs, sequencePatience, sequenceNewItems, sequenceSoftmax, sequenceCategories];
 async Task<TrainSettings> Settings(ParseResult parse, DataStore data, CancellationToken ct) => new()
 {
     Parameters = await TrainJob.ParametersAsync(data, new ParameterOverrides(parse.GetValue(factors), parse.GetValue(iterations), parse.GetValue(regularization),
@@ -93,6 +94,7 @@ ServerlessReco.Sequence.SequenceOptions? SequenceSettings(ParseResult parse)
         Patience = parse.GetValue(sequencePatience) ?? options.Patience,
         NewItemTargets = parse.GetValue(sequenceNewItems),
         SoftmaxNegatives = parse.GetValue(sequenceSoftmax) ?? options.SoftmaxNegatives,
+        Categories = parse.GetValue(sequenceCategories),
     };
 }
 

@@ -144,7 +144,7 @@ public sealed class ModelStore(IBlobStore blobs)
         if (sequence is not null)
         {
             sequenceWeights = sequence.Result.Values;
-            int expected = new Sequence.SequenceLayout(items, manifest.Training.Sequence!).Size;
+            int expected = new Sequence.SequenceLayout(items, manifest.Training.Sequence!, itemCategories).Size;
             if (sequenceWeights.Length != expected)
                 throw new ModelIntegrityException($"Model version {version}: {SequenceWeightsFile} has {sequenceWeights.Length} weights, the manifest's sequence architecture needs {expected}.");
         }

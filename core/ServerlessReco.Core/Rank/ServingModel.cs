@@ -26,7 +26,7 @@ public sealed class ServingModel
             UnitEmbeddings = Normalized(embeddings, artifacts.ItemCount, artifacts.EmbeddingDimension);
         _popularityRows = IdIndex.Of(artifacts.PopularityMarkets);
         if (artifacts.SequenceWeights is { } weights && Training.Sequence is { } sequence)
-            Sequence = SequenceItems.Build(new Sequence.SequenceNetwork<float>(new Sequence.SequenceLayout(artifacts.ItemCount, sequence), weights), artifacts.ItemFactors, K);
+            Sequence = SequenceItems.Build(new Sequence.SequenceNetwork<float>(new Sequence.SequenceLayout(artifacts.ItemCount, sequence, ServerlessReco.Sequence.SequenceModel.StoredCategories(artifacts)), weights), artifacts.ItemFactors, K);
         Categories = artifacts.ItemCategories.Length == artifacts.ItemCount ? artifacts.ItemCategories : new string[artifacts.ItemCount];
     }
 

@@ -41,7 +41,7 @@ public static class SequenceModel
         Action<SequenceEpochReport>? epochDone = null, CancellationToken ct = default)
     {
         var sequences = Sequences(events, IdIndex.Of(model.ItemIds));
-        var result = SequenceTrainer.Train([.. sequences.Select(s => s.Items)], model.ItemCount, options, epochDone, ct);
+        var result = SequenceTrainer.Train([.. sequences.Select(s => s.Items)], model.ItemCount, options, epochDone, ct, StoredCategories(model));
         // Each model shopper's newest MaxLength items: what serving reads before the events that came after training.
         var byUser = sequences.ToDictionary(s => s.User, s => s.Items, StringComparer.Ordinal);
         var pointers = new int[model.UserCount + 1];
@@ -82,6 +82,13 @@ public static class SequenceModel
             SequenceHistoryItems = [.. history],
         };
     }
+
+    /// <summary>
+    /// The item categories as the version stores them (item_categories.txt, blank when unknown): what training,
+    /// loading and serving all number the category table by.
+    /// </summary>
+    public static IReadOnlyList<string?> StoredCategories(ModelArtifacts model) =>
+        model.ItemCategories.Length == model.ItemCount ? model.ItemCategories : new string[model.ItemCount];
 
     public static string Describe(SequenceEpochReport r) => string.Create(CultureInfo.InvariantCulture,
         $"sequence epoch {r.Epoch}: {r.Seconds:F1} s, loss {r.Loss:F4}, validation NDCG@10 {r.ValidationNdcg:F4}{(r.Best ? " (best)" : "")}");

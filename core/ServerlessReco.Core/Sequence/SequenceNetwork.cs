@@ -5,7 +5,7 @@ namespace ServerlessReco.Sequence;
 
 /// <summary>
 /// The self-attentive sequence network (SASRec): item embeddings (shared by input and output) scaled by
-/// sqrt(hidden) plus learned positions, then pre-norm blocks of causal multi-head self-attention and a point-wise
+/// sqrt(hidden) plus learned positions (and, with categories, the item's learned category embedding), then pre-norm blocks of causal multi-head self-attention and a point-wise
 /// feed-forward, each with a residual and dropout, then a final layer norm. Generic in the number type so the
 /// gradient check runs this very code in double while training and serving run it in float.
 /// A sequence is processed at its own length (no padding rows): the newest event always sits at the last
@@ -40,6 +40,7 @@ public sealed class SequenceNetwork<T> where T : unmanaged, IFloatingPointIeee75
         int d = layout.Hidden;
         Uniform(layout.ItemEmbeddings, layout.Items, d);
         Uniform(layout.Positions, layout.MaxLength, d);
+        if (layout.CategoryCount > 0) Uniform(layout.CategoryEmbeddings, layout.CategoryCount, d);
         foreach (var b in layout.Blocks)
         {
             weights.AsSpan(b.Ln1Gamma, d).Fill(T.One);
@@ -70,6 +71,7 @@ public sealed class SequenceNetwork<T> where T : unmanaged, IFloatingPointIeee75
         {
             var row = x.AsSpan(i * d, d);
             TensorPrimitives.MultiplyAdd(ItemEmbedding(items[i]), scale, w.Slice(Layout.Positions + (firstPosition + i) * d, d), row);
+            if (Layout.CategoryCount > 0) TensorPrimitives.Add(row, w.Slice(Layout.CategoryEmbeddings + Layout.ItemCategory[items[i]] * d, d), row);
         }
         if (trace.InputDropout is { } d0) { DropoutMask(d0, dropout, ref rng); TensorPrimitives.Multiply(x, d0, x); }
 
@@ -151,6 +153,11 @@ public sealed class SequenceNetwork<T> where T : unmanaged, IFloatingPointIeee75
             TensorPrimitives.MultiplyAdd(row, scale, dE, dE);
             var dP = gradient.Slice(Layout.Positions + (firstPosition + i) * d, d);
             TensorPrimitives.Add(dP, row, dP);
+            if (Layout.CategoryCount > 0)
+            {
+                var dC = gradient.Slice(Layout.CategoryEmbeddings + Layout.ItemCategory[trace.Items[i]] * d, d);
+                TensorPrimitives.Add(dC, row, dC);
+            }
         }
     }
 

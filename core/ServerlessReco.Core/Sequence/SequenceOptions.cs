@@ -36,6 +36,13 @@ public sealed record SequenceOptions
     /// </summary>
     public int SoftmaxNegatives { get; init; }
 
+    /// <summary>
+    /// Adds a learned embedding of each input item's catalogue category to its position (issue 15's side input), so
+    /// items seen rarely still carry what kind of product they are. It shapes the weights, so it is recorded; older
+    /// manifests without it read as off.
+    /// </summary>
+    public bool Categories { get; init; }
+
     /// <summary>How the work is spread; results are deterministic for a given value, so it is recorded too.</summary>
     [JsonRequired] public int Threads { get; init; } = Environment.ProcessorCount;
 

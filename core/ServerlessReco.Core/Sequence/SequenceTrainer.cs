@@ -24,11 +24,12 @@ public static class SequenceTrainer
     private const float Beta1 = 0.9f, Beta2 = 0.98f, AdamEpsilon = 1e-8f;
 
     /// <param name="sequences">Each shopper's item indices, oldest first.</param>
+    /// <param name="itemCategories">Each item's category, read with <see cref="SequenceOptions.Categories"/> (see <see cref="SequenceLayout"/>).</param>
     public static SequenceTrainingResult Train(IReadOnlyList<int[]> sequences, int items, SequenceOptions options,
-        Action<SequenceEpochReport>? epochDone = null, CancellationToken ct = default)
+        Action<SequenceEpochReport>? epochDone = null, CancellationToken ct = default, IReadOnlyList<string?>? itemCategories = null)
     {
         options.Validate();
-        var layout = new SequenceLayout(items, options);
+        var layout = new SequenceLayout(items, options, itemCategories);
         var network = SequenceNetwork<float>.Initialize(layout, options.Seed);
         var objective = new SequenceObjective<float>(network, options);
 

@@ -36,9 +36,34 @@ public class SequenceGradientTests
     [Fact]
     public void With_a_sampled_softmax_the_gradient_still_matches() => CheckGradients(Tiny with { SoftmaxNegatives = 3 }, Batch);
 
-    private static void CheckGradients(SequenceOptions options, int[][] batch)
+    // Three named categories and items without one (the empty name is a category of its own); items 0, 2 and 6
+    // share a row, so its gradient sums over several items and positions.
+    private static readonly string?[] Categories = ["mug", "bag", "mug", "", "lamp", null, "mug"];
+
+    [Fact]
+    public void With_categories_the_category_table_is_a_tensor_and_every_gradient_still_matches()
     {
-        var layout = new SequenceLayout(items: 7, options);
+        var layout = new SequenceLayout(items: 7, Tiny with { Categories = true }, Categories);
+        // "" (items 3 and 5, null read as none) < "bag" < "lamp" < "mug".
+        Assert.Equal([3, 1, 3, 0, 2, 0, 3], layout.ItemCategory);
+        Assert.Equal(("category_embeddings", 4 * Tiny.Hidden), layout.Tensors.Single(t => t.Name == "category_embeddings") is var t ? (t.Name, t.Length) : default);
+        Assert.Equal(new SequenceLayout(items: 7, Tiny).Size + 4 * Tiny.Hidden, layout.Size);
+        CheckGradients(Tiny with { Categories = true }, Batch, Categories);
+        CheckGradients(Tiny with { Categories = true, SoftmaxNegatives = 3 }, Batch, Categories);
+    }
+
+    [Fact]
+    public void Without_categories_the_layout_ignores_them()
+    {
+        var layout = new SequenceLayout(items: 7, Tiny, Categories);
+        Assert.Equal(new SequenceLayout(items: 7, Tiny).Size, layout.Size);
+        Assert.DoesNotContain(layout.Tensors, t => t.Name == "category_embeddings");
+        Assert.Throws<ArgumentException>(() => new SequenceLayout(items: 8, Tiny with { Categories = true }, Categories));
+    }
+
+    private static void CheckGradients(SequenceOptions options, int[][] batch, IReadOnlyList<string?>? categories = null)
+    {
+        var layout = new SequenceLayout(items: 7, options, categories);
         var network = SequenceNetwork<double>.Initialize(layout, seed: 3);
         // Non-zero biases and betas so their gradients flow through every path, not only from zero.
         var jitter = new Random(11);

@@ -21,7 +21,12 @@ public sealed class SequenceServingTests
     };
 
     /// <summary>Built once: training takes a few seconds, and it is deterministic anyway.</summary>
-    private static readonly Lazy<ModelArtifacts> WithSequence = new(() =>
+    private static readonly Lazy<ModelArtifacts> WithSequence = new(() => Trained(Options));
+
+    /// <summary>The same, with each input item's category (ServeWorld's kitchen and garden) embedded too.</summary>
+    private static readonly Lazy<ModelArtifacts> WithCategories = new(() => Trained(Options with { Categories = true }));
+
+    private static ModelArtifacts Trained(SequenceOptions options)
     {
         var events = new List<InteractionEvent>();
         var start = TrainedUntil.AddDays(-30);
@@ -31,8 +36,8 @@ public sealed class SequenceServingTests
         // Alice's training history ends with K4, K5: the model predicts K6 for her.
         events.Add(Event("alice", "K4", EventType.Purchase, start.AddDays(1)) with { EventId = "a1" });
         events.Add(Event("alice", "K5", EventType.Purchase, start.AddDays(2)) with { EventId = "a2" });
-        return SequenceModel.Add(Model("v1"), events, Options);
-    });
+        return SequenceModel.Add(Model("v1"), events, options);
+    }
 
     private static async Task<DataStore> StoreAsync(ModelArtifacts model)
     {
@@ -55,10 +60,22 @@ public sealed class SequenceServingTests
     private static int[] Indices(ModelArtifacts model, params string[] items) => [.. items.Select(i => Array.IndexOf(model.ItemIds, i))];
 
     /// <summary>Each answered score against training's forward pass in double on the stored weights and the same sequence.</summary>
-    private static void AssertParity(ModelArtifacts model, JsonElement answer, int[] sequence)
+    private static void AssertParity(ModelArtifacts model, JsonElement answer, int[] sequence) => AssertParity(model, answer, TrainedState(model, sequence));
+
+    /// <summary>Training's network in double (the architecture from the manifest), and its state after <paramref name="sequence"/>.</summary>
+    private static double[] TrainedState(ModelArtifacts model, int[] sequence, Action<SequenceNetwork<double>>? change = null)
     {
-        var network = new SequenceNetwork<double>(new SequenceLayout(model.ItemCount, Options), [.. model.SequenceWeights!.Select(w => (double)w)]);
-        var state = SequenceEncoder.State(network, sequence);
+        var network = Network(model);
+        change?.Invoke(network);
+        return SequenceEncoder.State(network, sequence);
+    }
+
+    private static SequenceNetwork<double> Network(ModelArtifacts model) =>
+        new(new SequenceLayout(model.ItemCount, model.Manifest.Training.Sequence!, model.ItemCategories), [.. model.SequenceWeights!.Select(w => (double)w)]);
+
+    private static void AssertParity(ModelArtifacts model, JsonElement answer, double[] state)
+    {
+        var network = Network(model);
         foreach (var item in answer.GetProperty("items").EnumerateArray())
         {
             var embedding = network.ItemEmbedding(Array.IndexOf(model.ItemIds, item.GetProperty("itemId").GetString()));
@@ -95,6 +112,25 @@ public sealed class SequenceServingTests
 
         // The default chain is still ALS (RECO_STRATEGY unset), now refreshed with the fresh event.
         Assert.Equal("als+realtime", (await GetJsonAsync(handler, "/api/recommendations/alice?market=DE")).GetProperty("strategy").GetString());
+    }
+
+    [Fact]
+    public async Task A_model_with_categories_records_them_and_serves_what_training_computes_with_them()
+    {
+        var model = WithCategories.Value;
+        var store = await StoreAsync(model);
+        Assert.True((await store.Models.ReadManifestAsync("v1"))!.Training.Sequence!.Categories);
+        await using var handler = await StartAsync(store);
+
+        var answer = await GetJsonAsync(handler, "/api/recommendations/alice?market=DE&count=5&strategy=sequence&exclude=K4,K5");
+        Assert.Equal("sequence", answer.GetProperty("strategy").GetString());
+        Assert.Equal("K6", ItemsOf(answer)[0]);
+        var sequence = Indices(model, "K4", "K5");
+        AssertParity(model, answer, sequence);
+        // The parity holds only because serving adds the category rows: without them the scores move off it.
+        var withoutCategories = TrainedState(model, sequence, network =>
+            network.Weights.AsSpan(network.Layout.CategoryEmbeddings, network.Layout.CategoryCount * network.Layout.Hidden).Clear());
+        Assert.Throws<Xunit.Sdk.TrueException>(() => AssertParity(model, answer, withoutCategories));
     }
 
     [Fact]
