@@ -149,6 +149,36 @@ public sealed partial class BrowserTests(BrowserWorld world) : IClassFixture<Bro
     }
 
     [Fact]
+    public async Task The_console_charts_the_stored_online_report_per_arm_with_intervals_and_says_it_is_simulated()
+    {
+        var report = (await new ServerlessReco.Feedback.OnlineReportStore(world.Store.Blobs).ReadLatestAsync())!;
+        var (page, errors) = await OpenAsync("console.html");
+        await Expect(page.Locator("#online-simulated")).ToBeVisibleAsync();
+        await Expect(page.Locator("#online-simulated")).ToContainTextAsync("SIMULATED");
+        await Expect(page.Locator("#online-summary")).ToContainTextAsync("experiment exp-7");
+
+        var chart = page.Locator("#chart-online svg");
+        await Expect(chart).ToBeVisibleAsync();
+        var arms = report.Rows.Where(r => r.Strategy == "*" && r.Market == "*").ToList();
+        Assert.Equal(arms.Select(r => r.Arm.ToString().ToLowerInvariant()), await chart.Locator("text.label").AllTextContentsAsync());
+        // Per arm, click-through then purchase rate, each drawn with its interval's ends.
+        var expected = arms.SelectMany(r => new[] { r.ClickThrough, r.Purchase }).ToList();
+        var bars = await chart.Locator("rect.bar").EvaluateAllAsync<string[]>("bars => bars.map(b => b.dataset.value)");
+        Assert.Equal(expected.Select(r => r.Value), bars.Select(v => double.Parse(v, CultureInfo.InvariantCulture)));
+        Assert.Equal(expected.Select(r => r.Value.ToString("F4", CultureInfo.InvariantCulture)), await chart.Locator("text.value").AllTextContentsAsync());
+        var whiskers = await chart.Locator("line.interval[data-low]").EvaluateAllAsync<string[][]>("lines => lines.map(l => [l.dataset.low, l.dataset.high])");
+        Assert.Equal(expected.Select(r => (r.Low, r.High)), whiskers.Select(w => (double.Parse(w[0], CultureInfo.InvariantCulture), double.Parse(w[1], CultureInfo.InvariantCulture))));
+
+        var purchase = report.Differences.Single(d => d.Metric == "purchase");
+        await Expect(page.Locator("#online-differences")).ToContainTextAsync($"p = {purchase.PValue.ToString("F3", CultureInfo.InvariantCulture)}");
+        var de = report.Rows.Single(r => r.Arm == ServerlessReco.Feedback.Arm.Challenger && r.Market == "DE");
+        await Expect(page.Locator("#online-markets tr[data-market='DE'][data-arm='challenger']"))
+            .ToContainTextAsync($"{(de.ClickThrough.Value * 100).ToString("F2", CultureInfo.InvariantCulture)}% ({(de.ClickThrough.Low * 100).ToString("F2", CultureInfo.InvariantCulture)} to");
+        await Expect(page.Locator("#online-markets tbody tr")).ToHaveCountAsync(4);
+        NoConsoleErrors(errors);
+    }
+
+    [Fact]
     public async Task Both_pages_pass_axe_and_the_preview_works_from_the_keyboard()
     {
         var axe = Path.Combine(Repository.Root, "infra", "local", "node_modules", "axe-core", "axe.min.js");
