@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using ServerlessReco.Tests.Serve;
 using static Microsoft.Playwright.Assertions;
 
 namespace ServerlessReco.Tests.Web;
@@ -176,6 +177,26 @@ public sealed partial class BrowserTests(BrowserWorld world) : IClassFixture<Bro
             .ToContainTextAsync($"{(de.ClickThrough.Value * 100).ToString("F2", CultureInfo.InvariantCulture)}% ({(de.ClickThrough.Low * 100).ToString("F2", CultureInfo.InvariantCulture)} to");
         await Expect(page.Locator("#online-markets tbody tr")).ToHaveCountAsync(4);
         NoConsoleErrors(errors);
+    }
+
+    [Fact]
+    public async Task The_console_marks_a_running_experiments_challenger_and_its_share()
+    {
+        await world.Store.Models.StartExperimentAsync(null, BrowserWorld.Older, 0.25, "exp-browser");
+        try
+        {
+            await ServeWorld.WaitForAsync(world.Handler, h => h.TryGetProperty("experiment", out var e) && e.ValueKind == JsonValueKind.Object);
+            var (page, errors) = await OpenAsync("console.html");
+            await Expect(page.Locator($"#versions tr[data-version='{BrowserWorld.Older}'] td").Last).ToHaveTextAsync("challenger in exp-browser, 25.0% of shoppers");
+            await Expect(page.Locator($"#versions tr[data-version='{BrowserWorld.Served}'] td").Last).ToHaveTextAsync("serving");
+            NoConsoleErrors(errors);
+        }
+        finally
+        {
+            // The other tests of the class share this handler and expect no experiment.
+            await world.Store.Models.StopExperimentAsync();
+            await ServeWorld.WaitForAsync(world.Handler, h => !h.TryGetProperty("experiment", out var e) || e.ValueKind == JsonValueKind.Null);
+        }
     }
 
     [Fact]
