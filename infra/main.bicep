@@ -52,7 +52,7 @@ var hosting = hostingModels[hostingModel]
 var separateIngestApp = hostingModel == 'isolatedWorker'
 // The isolated worker's Event Hubs extension is not available to this project, so with it a custom-handler app runs
 // IngestEvents (and Health, for its smoke test); every other function of that app is disabled, served by the worker.
-var functionsOffTheIngestApp = ['Recommendations', 'SimilarItems', 'Popular', 'Search', 'OpenApi', 'Events', 'Items', 'Item', 'EraseUser', 'Translate', 'TranslateCatalog', 'ConsoleStorefront', 'ConsoleShopperTokens', 'ConsoleModels', 'ConsoleIngestion', 'ConsoleCatalog', 'WebPages']
+var functionsOffTheIngestApp = ['Recommendations', 'SimilarItems', 'Popular', 'Search', 'OpenApi', 'Events', 'Items', 'Item', 'EraseUser', 'Translate', 'TranslateCatalog', 'ConsoleStorefront', 'ConsoleShopperTokens', 'ConsoleModels', 'ConsoleIngestion', 'ConsoleCatalog', 'ConsoleOnline', 'WebPages']
 var disabledOnTheIngestApp = [for f in functionsOffTheIngestApp: { name: 'AzureWebJobs.${f}.Disabled', value: 'true' }]
 
 var suffix = uniqueString(resourceGroup().id, name)

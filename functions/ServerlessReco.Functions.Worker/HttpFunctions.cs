@@ -64,6 +64,9 @@ public sealed class ConsoleFunctions(ApiPipeline api)
     [Function("ConsoleCatalog")]
     public IResult Catalog([HttpTrigger(AuthorizationLevel.Function, "get", Route = "console/catalog")] HttpRequest request) => api;
 
+    [Function("ConsoleOnline")]
+    public IResult Online([HttpTrigger(AuthorizationLevel.Function, "get", Route = "console/online")] HttpRequest request) => api;
+
     [Function("WebPages")]
     public IResult WebPages([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "ui/{*path}")] HttpRequest request) => api;
 }

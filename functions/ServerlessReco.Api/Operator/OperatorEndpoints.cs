@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
 using ServerlessReco.Functions.Edge;
 using ServerlessReco.Functions.Ingest;
 using ServerlessReco.Functions.Serve;
@@ -43,6 +44,7 @@ public static class OperatorEndpoints
         api.MapGet("/models", ModelsAsync).ProducesProblems(503);
         api.MapGet("/ingestion", IngestionAsync).ProducesProblems(503);
         api.MapGet("/catalog", Catalog);
+        api.MapGet("/online", OnlineAsync).ProducesProblems(503);
         return api;
     }
 
@@ -102,15 +104,34 @@ public static class OperatorEndpoints
                 }
             }));
             var serving = models.Current?.Version;
+            var challenger = models.Served?.Challenger?.Version;
+            var experiment = published?.Experiment;
             var versions = manifests.Where(m => m.Manifest is not null).Select(m => m.Manifest!)
                 .OrderByDescending(m => m.CreatedAt)
-                .Select(m => new ModelVersionInfo(m.Version, m.Version == serving, m.CreatedAt, m.TrainedUntil, m.BaseVersion, m.Counts, m.Metrics, m.Training, m.Encoder, m.Evaluation))
+                .Select(m => new ModelVersionInfo(m.Version, m.Version == serving, m.CreatedAt, m.TrainedUntil, m.BaseVersion, m.Counts, m.Metrics, m.Training, m.Encoder, m.Evaluation,
+                    m.Version == challenger, experiment?.Version == m.Version ? experiment : null))
                 .ToList();
-            return TypedResults.Ok(new ModelsResponse(serving, published, models.LastLoadError, versions, [.. manifests.Where(m => m.Manifest is null).Select(m => m.name)]));
+            return TypedResults.Ok(new ModelsResponse(serving, published, models.LastLoadError, versions, [.. manifests.Where(m => m.Manifest is null).Select(m => m.name)], challenger));
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             return StorageUnavailable(logs, "model versions", e);
+        }
+    }
+
+    /// <summary>
+    /// The newest stored online report (what `online-report` wrote last). None yet is a normal state of a new
+    /// deployment, not a missing resource: a 200 without a report, so the page can say so instead of failing.
+    /// </summary>
+    private static async Task<Results<Ok<OnlineResponse>, ProblemHttpResult>> OnlineAsync(DataStore store, ILoggerFactory logs, CancellationToken ct)
+    {
+        try
+        {
+            return TypedResults.Ok(new OnlineResponse(await new OnlineReportStore(store.Blobs).ReadLatestAsync(ct)));
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            return StorageUnavailable(logs, "online report", e);
         }
     }
 

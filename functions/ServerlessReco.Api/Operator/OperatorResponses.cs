@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ServerlessReco.Embed;
+using ServerlessReco.Feedback;
 using ServerlessReco.Ingest;
 using ServerlessReco.Publish;
 using ServerlessReco.Train;
@@ -20,16 +21,23 @@ public sealed record ShopperTokenRequest(string? UserId = null, double? Hours = 
 public sealed record ShopperTokenResponse(string UserId, string Token, DateTimeOffset ExpiresAt);
 
 /// <summary>One version's manifest without its file list, and whether it is the one this instance serves.</summary>
+/// <param name="ServingAsChallenger">This instance serves the version to the experiment's share of shoppers.</param>
+/// <param name="ChallengerIn">The published experiment naming this version its challenger (id, share); set before it loads.</param>
 public sealed record ModelVersionInfo(
     string Version, bool Serving, DateTimeOffset CreatedAt, DateTimeOffset TrainedUntil, string? BaseVersion,
     Dictionary<string, long> Counts, Dictionary<string, double> Metrics, TrainingParameters Training, EncoderIdentity? Encoder,
-    OfflineEvaluation? Evaluation);
+    OfflineEvaluation? Evaluation, bool ServingAsChallenger, ModelExperiment? ChallengerIn);
 
 /// <param name="Published">What models/current.json names; it can differ from <paramref name="Serving"/> while a new version loads or after a refusal.</param>
 /// <param name="Versions">Newest first, at most <see cref="OperatorEndpoints.MaxVersions"/>.</param>
 /// <param name="Unreadable">Versions whose manifest this server cannot read (an older format, or damaged).</param>
+/// <param name="ServingChallenger">The experiment's challenger this instance serves beside <paramref name="Serving"/>; null when none.</param>
 public sealed record ModelsResponse(
-    string? Serving, CurrentModel? Published, string? LastModelError, IReadOnlyList<ModelVersionInfo> Versions, IReadOnlyList<string> Unreadable);
+    string? Serving, CurrentModel? Published, string? LastModelError, IReadOnlyList<ModelVersionInfo> Versions, IReadOnlyList<string> Unreadable,
+    string? ServingChallenger);
+
+/// <param name="Report">reports/online/latest.json; null until `online-report` has run once.</param>
+public sealed record OnlineResponse(OnlineReport? Report);
 
 public sealed record IngestionMinuteCounts(DateTimeOffset At, int Accepted, int Duplicates, int Rejected, Dictionary<string, int> RejectedByField);
 
@@ -63,4 +71,5 @@ public sealed record CatalogResponse(
 [JsonSerializable(typeof(ModelsResponse))]
 [JsonSerializable(typeof(IngestionResponse))]
 [JsonSerializable(typeof(CatalogResponse))]
+[JsonSerializable(typeof(OnlineResponse))]
 public partial class OperatorJsonContext : JsonSerializerContext;

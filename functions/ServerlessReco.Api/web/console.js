@@ -31,12 +31,24 @@ async function showModels() {
     el('th', { scope: 'row' }, v.version), el('td', {}, shortTime(v.createdAt)), el('td', {}, shortTime(v.trainedUntil)),
     el('td', {}, String(v.counts.users ?? '')), el('td', {}, String(v.counts.items ?? '')), el('td', {}, String(v.training.als.factors)),
     el('td', {}, v.evaluation ? `${v.evaluation.split}, k ${v.evaluation.k}` : 'no'),
-    el('td', {}, v.serving ? 'serving' : v.version === (view.models.published || {}).version ? 'published, loading' : '')));
+    el('td', {}, versionState(v))));
   $('versions').tBodies[0].replaceChildren(...rows);
   $('version').replaceChildren(...view.models.versions.map(v => el('option', { value: v.version }, `${v.version}${v.serving ? ' (serving)' : ''}`)));
   const serving = view.models.versions.find(v => v.serving) || view.models.versions[0];
   if (serving) $('version').value = serving.version;
   showVersion();
+}
+
+/** Serving, published or the experiment's challenger with its share (named in current.json before it loads). */
+function versionState(v) {
+  const states = [];
+  if (v.serving) states.push('serving');
+  else if (v.version === (view.models.published || {}).version) states.push('published, loading');
+  if (v.challengerIn) {
+    const share = `${formatNumber(v.challengerIn.share * 100, 1)}% of shoppers`;
+    states.push(v.servingAsChallenger ? `challenger in ${v.challengerIn.id}, ${share}` : `challenger in ${v.challengerIn.id}, ${share}, loading`);
+  }
+  return states.join('; ');
 }
 
 /** Offline figures of one version from its manifest: per method, per market, content quality, and the manifest's own metrics. */
@@ -75,6 +87,41 @@ function showVersion() {
   $('metric-charts').replaceChildren(...charts);
   const metrics = version ? Object.entries(version.metrics) : [];
   facts($('manifest-metrics'), metrics.map(([name, value]) => [name, formatNumber(value, 4)]));
+}
+
+function percent(rate) {
+  return `${formatNumber(rate.value * 100, 2)}% (${formatNumber(rate.low * 100, 2)} to ${formatNumber(rate.high * 100, 2)})`;
+}
+
+/** The latest online report: rates per arm with their intervals, the arms' differences, and per market rows. */
+async function showOnline() {
+  const report = (await api('/api/console/online')).report;
+  $('online-simulated').hidden = !(report && report.simulated);
+  if (!report) {
+    $('online-summary').textContent = 'No online report yet: run ./reco jobs online-report once shoppers (or a replay) have seen recommendations.';
+    $('online-charts').replaceChildren();
+    facts($('online-differences'), []);
+    $('online-markets').tBodies[0].replaceChildren();
+    return;
+  }
+  const experiments = [...new Set(report.rows.map(r => r.experiment).filter(e => e))];
+  $('online-summary').textContent = `Report of ${shortTime(report.generatedAt)}: experiment ${experiments.length ? experiments.join(', ') : 'none'}, `
+    + `${report.impressions} impressions, ${report.attributedEvents} attributed events, attribution window ${report.windowHours} h.`;
+  // Every strategy and market together: one bar group per arm (and experiment, when the report spans several).
+  const arms = report.rows.filter(r => r.strategy === '*' && r.market === '*');
+  const label = r => experiments.length > 1 || !r.experiment ? `${r.experiment || 'no experiment'} ${r.arm}` : r.arm;
+  const series = (name, pick) => ({ name, values: arms.map(r => pick(r).value), low: arms.map(r => pick(r).low), high: arms.map(r => pick(r).high) });
+  $('online-charts').replaceChildren(...(arms.length ? [barChart({
+    id: 'chart-online', title: 'Click-through and purchase rate per arm, with 95% intervals', digits: 4, labels: arms.map(label),
+    series: [series('click-through', r => r.clickThrough), series('purchase rate', r => r.purchase)],
+  })] : []));
+  facts($('online-differences'), report.differences.filter(d => d.strategy === '*' && d.market === '*').map(d => [
+    `${d.experiment}: ${d.metric}, challenger minus control`,
+    `${d.difference >= 0 ? '+' : ''}${formatNumber(d.difference * 100, 2)} points (${formatNumber(d.control * 100, 2)}% to ${formatNumber(d.challenger * 100, 2)}%), p = ${formatNumber(d.pValue, 3)}`,
+  ]));
+  $('online-markets').tBodies[0].replaceChildren(...report.rows.filter(r => r.strategy === '*' && r.market !== '*').map(r => el('tr', { 'data-market': r.market, 'data-arm': r.arm },
+    el('td', {}, r.experiment || 'none'), el('td', {}, r.arm), el('td', {}, r.market), el('td', {}, String(r.impressions)),
+    el('td', {}, percent(r.clickThrough)), el('td', {}, percent(r.purchase)), el('td', {}, formatNumber(r.revenue, 2)))));
 }
 
 async function showIngestion() {
@@ -132,7 +179,7 @@ async function start() {
   bindKeyField();
   $('version').addEventListener('change', showVersion);
   clearError($('error'));
-  const results = await Promise.allSettled([showHealth(), showModels(), showIngestion(), showCatalog()]);
+  const results = await Promise.allSettled([showHealth(), showModels(), showOnline(), showIngestion(), showCatalog()]);
   const failed = results.find(r => r.status === 'rejected');
   if (failed) showError($('error'), failed.reason);
 }

@@ -29,6 +29,7 @@ public class ContractTests(PublishedHandler world) : IClassFixture<PublishedHand
         { "get", "/api/console/models", "/api/console/models", null },
         { "get", "/api/console/ingestion", "/api/console/ingestion", null },
         { "get", "/api/console/catalog", "/api/console/catalog", null },
+        { "get", "/api/console/online", "/api/console/online", null },
     };
 
     [Theory]

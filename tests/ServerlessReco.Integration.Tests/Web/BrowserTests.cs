@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using ServerlessReco.Tests.Serve;
 using static Microsoft.Playwright.Assertions;
 
 namespace ServerlessReco.Tests.Web;
@@ -146,6 +147,56 @@ public sealed partial class BrowserTests(BrowserWorld world) : IClassFixture<Bro
         await Expect(page.Locator("#chart-dead-letters svg text.value").First).ToHaveTextAsync(new Regex("^[1-9]"));
         await Expect(page.Locator("#chart-languages svg text.label")).ToContainTextAsync(["en", "de"]);
         NoConsoleErrors(errors);
+    }
+
+    [Fact]
+    public async Task The_console_charts_the_stored_online_report_per_arm_with_intervals_and_says_it_is_simulated()
+    {
+        var report = (await new ServerlessReco.Feedback.OnlineReportStore(world.Store.Blobs).ReadLatestAsync())!;
+        var (page, errors) = await OpenAsync("console.html");
+        await Expect(page.Locator("#online-simulated")).ToBeVisibleAsync();
+        await Expect(page.Locator("#online-simulated")).ToContainTextAsync("SIMULATED");
+        await Expect(page.Locator("#online-summary")).ToContainTextAsync("experiment exp-7");
+
+        var chart = page.Locator("#chart-online svg");
+        await Expect(chart).ToBeVisibleAsync();
+        var arms = report.Rows.Where(r => r.Strategy == "*" && r.Market == "*").ToList();
+        Assert.Equal(arms.Select(r => r.Arm.ToString().ToLowerInvariant()), await chart.Locator("text.label").AllTextContentsAsync());
+        // Per arm, click-through then purchase rate, each drawn with its interval's ends.
+        var expected = arms.SelectMany(r => new[] { r.ClickThrough, r.Purchase }).ToList();
+        var bars = await chart.Locator("rect.bar").EvaluateAllAsync<string[]>("bars => bars.map(b => b.dataset.value)");
+        Assert.Equal(expected.Select(r => r.Value), bars.Select(v => double.Parse(v, CultureInfo.InvariantCulture)));
+        Assert.Equal(expected.Select(r => r.Value.ToString("F4", CultureInfo.InvariantCulture)), await chart.Locator("text.value").AllTextContentsAsync());
+        var whiskers = await chart.Locator("line.interval[data-low]").EvaluateAllAsync<string[][]>("lines => lines.map(l => [l.dataset.low, l.dataset.high])");
+        Assert.Equal(expected.Select(r => (r.Low, r.High)), whiskers.Select(w => (double.Parse(w[0], CultureInfo.InvariantCulture), double.Parse(w[1], CultureInfo.InvariantCulture))));
+
+        var purchase = report.Differences.Single(d => d.Metric == "purchase");
+        await Expect(page.Locator("#online-differences")).ToContainTextAsync($"p = {purchase.PValue.ToString("F3", CultureInfo.InvariantCulture)}");
+        var de = report.Rows.Single(r => r.Arm == ServerlessReco.Feedback.Arm.Challenger && r.Market == "DE");
+        await Expect(page.Locator("#online-markets tr[data-market='DE'][data-arm='challenger']"))
+            .ToContainTextAsync($"{(de.ClickThrough.Value * 100).ToString("F2", CultureInfo.InvariantCulture)}% ({(de.ClickThrough.Low * 100).ToString("F2", CultureInfo.InvariantCulture)} to");
+        await Expect(page.Locator("#online-markets tbody tr")).ToHaveCountAsync(4);
+        NoConsoleErrors(errors);
+    }
+
+    [Fact]
+    public async Task The_console_marks_a_running_experiments_challenger_and_its_share()
+    {
+        await world.Store.Models.StartExperimentAsync(null, BrowserWorld.Older, 0.25, "exp-browser");
+        try
+        {
+            await ServeWorld.WaitForAsync(world.Handler, h => h.TryGetProperty("experiment", out var e) && e.ValueKind == JsonValueKind.Object);
+            var (page, errors) = await OpenAsync("console.html");
+            await Expect(page.Locator($"#versions tr[data-version='{BrowserWorld.Older}'] td").Last).ToHaveTextAsync("challenger in exp-browser, 25.0% of shoppers");
+            await Expect(page.Locator($"#versions tr[data-version='{BrowserWorld.Served}'] td").Last).ToHaveTextAsync("serving");
+            NoConsoleErrors(errors);
+        }
+        finally
+        {
+            // The other tests of the class share this handler and expect no experiment.
+            await world.Store.Models.StopExperimentAsync();
+            await ServeWorld.WaitForAsync(world.Handler, h => !h.TryGetProperty("experiment", out var e) || e.ValueKind == JsonValueKind.Null);
+        }
     }
 
     [Fact]

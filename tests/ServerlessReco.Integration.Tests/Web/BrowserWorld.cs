@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Playwright;
 using ServerlessReco.Evaluate;
+using ServerlessReco.Feedback;
 using ServerlessReco.Publish;
 using ServerlessReco.Storage;
 using ServerlessReco.Tests.Serve;
@@ -9,7 +10,7 @@ namespace ServerlessReco.Tests.Web;
 
 /// <summary>
 /// One handler serving <see cref="ServeWorld"/> (two versions, the served one with an offline evaluation, one dead
-/// letter) and one headless Debian chromium for a test class; each test opens its own browser context.
+/// letter, a simulated online report) and one headless Debian chromium for a test class; each test opens its own browser context.
 /// </summary>
 public sealed class BrowserWorld : IAsyncLifetime
 {
@@ -41,6 +42,26 @@ public sealed class BrowserWorld : IAsyncLifetime
         ],
     };
 
+    /// <summary>What `online-report` would have stored after a replay: two arms in two markets with distinct rates.</summary>
+    public static OnlineReport OnlineReport()
+    {
+        OnlineReportRow Row(Arm arm, string market, long impressions, long clicks, long purchases) => new(
+            "exp-7", arm, OnlineMetrics.All, market, impressions, impressions / 4, OnlineMetrics.Wilson(clicks, impressions),
+            OnlineMetrics.Wilson(clicks / 2, impressions), OnlineMetrics.Wilson(purchases, impressions), purchases * 12.5, purchases);
+        var control = Row(Arm.Control, OnlineMetrics.All, 2000, 120, 30);
+        var challenger = Row(Arm.Challenger, OnlineMetrics.All, 1000, 80, 21);
+        ArmDifference Difference(string metric, Func<OnlineReportRow, Rate> rate)
+        {
+            var (z, p) = OnlineMetrics.TwoProportionZTest(rate(control).Count, rate(control).Of, rate(challenger).Count, rate(challenger).Of);
+            return new("exp-7", OnlineMetrics.All, OnlineMetrics.All, metric, rate(control).Value, rate(challenger).Value, rate(challenger).Value - rate(control).Value, z, p);
+        }
+        return new(DateTimeOffset.UtcNow.AddMinutes(-5), null, "exp-7", 24, Simulated: true, 3000, 260, 251,
+            new() { [UnattributedReason.UnknownId] = 9 },
+            [control, challenger, Row(Arm.Control, "DE", 1500, 90, 20), Row(Arm.Control, "FR", 500, 30, 10),
+                Row(Arm.Challenger, "DE", 800, 64, 17), Row(Arm.Challenger, "FR", 200, 16, 4)],
+            [Difference("clickThrough", r => r.ClickThrough), Difference("purchase", r => r.Purchase)]);
+    }
+
     public async Task InitializeAsync()
     {
         if (!File.Exists(Chromium.ExecutablePath))
@@ -51,6 +72,7 @@ public sealed class BrowserWorld : IAsyncLifetime
         var served = ServeWorld.Model(Served);
         await Store.Models.WriteVersionAsync(served with { Manifest = served.Manifest with { Evaluation = Evaluation(served.Manifest.Training) } });
         await Store.Models.PublishAsync(Served);
+        await new OnlineReportStore(Store.Blobs).WriteAsync(OnlineReport());
         var settings = ServeWorld.Settings;
         settings["RECO_DEMO_USERS"] = "alice:DE,bob:FR";
         Handler = await RunningHandler.StartAsync(Store, settings);

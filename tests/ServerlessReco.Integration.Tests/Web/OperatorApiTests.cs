@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
 using ServerlessReco.Tests.Serve;
 
 namespace ServerlessReco.Tests.Web;
@@ -10,6 +11,9 @@ namespace ServerlessReco.Tests.Web;
 public sealed class OperatorApiTests(PublishedHandler world) : IClassFixture<PublishedHandler>
 {
     private RunningHandler handler => world.Handler;
+
+    /// <summary>Present and not null: the answers write absent values as null.</summary>
+    private static bool Named(JsonElement element, string property) => element.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.Null;
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
@@ -130,5 +134,56 @@ public sealed class OperatorApiTests(PublishedHandler world) : IClassFixture<Pub
         Assert.True(v1.GetProperty("serving").GetBoolean());
         Assert.Equal(ServeWorld.K, v1.GetProperty("training").GetProperty("als").GetProperty("factors").GetInt32());
         Assert.True(!v1.TryGetProperty("evaluation", out var evaluation) || evaluation.ValueKind == JsonValueKind.Null, $"v1 has no evaluation, not {evaluation}");
+    }
+
+    [Fact]
+    public async Task The_online_view_answers_without_a_report_then_with_the_stored_one()
+    {
+        var store = await ServeWorld.PublishedStoreAsync();
+        await using var own = await ServeWorld.StartAsync(store);
+        var none = await ServeWorld.GetJsonAsync(own, "/api/console/online");
+        Assert.False(Named(none, "report"), $"no report yet, not {none}");
+
+        var report = BrowserWorld.OnlineReport();
+        await new OnlineReportStore(store.Blobs).WriteAsync(report);
+        var online = (await ServeWorld.GetJsonAsync(own, "/api/console/online")).GetProperty("report");
+        Assert.True(online.GetProperty("simulated").GetBoolean());
+        Assert.Equal("exp-7", online.GetProperty("experiment").GetString());
+        var rows = online.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal(report.Rows.Select(r => (r.Arm == Arm.Control ? "control" : "challenger", r.Market, r.ClickThrough.Value, r.ClickThrough.Low, r.ClickThrough.High)),
+            rows.Select(r => (r.GetProperty("arm").GetString()!, r.GetProperty("market").GetString()!, r.GetProperty("clickThrough").GetProperty("value").GetDouble(),
+                r.GetProperty("clickThrough").GetProperty("low").GetDouble(), r.GetProperty("clickThrough").GetProperty("high").GetDouble())));
+        Assert.Equal(report.Differences[1].PValue, online.GetProperty("differences")[1].GetProperty("pValue").GetDouble());
+        Assert.Equal(9, online.GetProperty("unattributed").GetProperty("unknown-id").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_running_experiment_marks_its_challenger_and_share_beside_the_current_version()
+    {
+        var store = await ServeWorld.PublishedStoreAsync();
+        await store.Models.WriteVersionAsync(ServeWorld.Model("v2"));
+        await using var own = await ServeWorld.StartAsync(store);
+        var before = await ServeWorld.GetJsonAsync(own, "/api/console/models");
+        Assert.All(before.GetProperty("versions").EnumerateArray(), v => Assert.False(Named(v, "challengerIn"), $"no experiment yet: {v}"));
+
+        await store.Models.StartExperimentAsync(null, "v2", 0.2, "exp-console");
+        JsonElement models;
+        // The watcher loads the challenger on its next look at current.json.
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); ; await Task.Delay(100))
+        {
+            models = await ServeWorld.GetJsonAsync(own, "/api/console/models");
+            if (Named(models, "servingChallenger") || DateTime.UtcNow > deadline) break;
+        }
+        Assert.Equal("v2", models.GetProperty("servingChallenger").GetString());
+        Assert.Equal("v1", models.GetProperty("serving").GetString());
+        var versions = models.GetProperty("versions").EnumerateArray().ToDictionary(v => v.GetProperty("version").GetString()!);
+        var challenger = versions["v2"];
+        Assert.True(challenger.GetProperty("servingAsChallenger").GetBoolean());
+        Assert.False(challenger.GetProperty("serving").GetBoolean());
+        Assert.Equal("exp-console", challenger.GetProperty("challengerIn").GetProperty("id").GetString());
+        Assert.Equal(0.2, challenger.GetProperty("challengerIn").GetProperty("share").GetDouble());
+        Assert.True(versions["v1"].GetProperty("serving").GetBoolean());
+        Assert.False(versions["v1"].GetProperty("servingAsChallenger").GetBoolean());
+        Assert.False(Named(versions["v1"], "challengerIn"));
     }
 }
