@@ -15,6 +15,12 @@ public enum Arm
     [JsonStringEnumMemberName("challenger")] Challenger,
 }
 
+public static class Arms
+{
+    /// <summary>The wire name, without a serializer: metrics and spans tag answers with it.</summary>
+    public static string Name(Arm arm) => arm == Arm.Challenger ? "challenger" : "control";
+}
+
 /// <summary>
 /// One item shown in one answer. No shopper id: attribution needs only the answer's id and the item, so the
 /// impression log holds nothing personal and needs no erasure.

@@ -6,6 +6,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using ServerlessReco.Feedback;
 using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Functions.Serve;
 
@@ -57,8 +58,8 @@ public sealed class HandlerTelemetry
     private static IEnumerable<Measurement<int>> Served(ModelWatcher models)
     {
         if (models.Served is not { } served) yield break;
-        yield return new Measurement<int>(1, new("reco.model.version", served.Control.Version), new("reco.arm", "control"));
-        if (served.Challenger is { } challenger) yield return new Measurement<int>(1, new("reco.model.version", challenger.Version), new("reco.arm", "challenger"));
+        yield return new Measurement<int>(1, new("reco.model.version", served.Control.Version), new("reco.arm", Arms.Name(Arm.Control)));
+        if (served.Challenger is { } challenger) yield return new Measurement<int>(1, new("reco.model.version", challenger.Version), new("reco.arm", Arms.Name(Arm.Challenger)));
     }
 
     public void Storage(string call, bool succeeded, double milliseconds) =>

@@ -35,8 +35,10 @@ public sealed class Recommender(
     /// <param name="chain">The scorers asked for; null: the deployment's default (RECO_STRATEGY).</param>
     public async Task<RecommendationsResponse> RecommendAsync(ServedModels served, string userId, string locale, RecommendationRequest request, ScorerChain? chain, CancellationToken ct)
     {
-        var (model, arm) = served.Choose(pseudonymizer.Pseudonymize(userId));
-        var (shopper, fresh) = await ShopperAsync(model, userId, ct);
+        // The raw id never reaches storage or the model: both are keyed by the pseudonym, computed once per request.
+        var user = pseudonymizer.Pseudonymize(userId);
+        var (model, arm) = served.Choose(user);
+        var (shopper, fresh) = await HistoryAsync(model, user, ct);
         long started = Stopwatch.GetTimestamp();
         RankedList ranked;
         using (HandlerTelemetry.Source.StartActivity("rank"))
@@ -50,10 +52,11 @@ public sealed class Recommender(
     /// What the model and the shopper's recent events say about them (erased events left out); Fresh is false
     /// when the events could not be read and the model alone speaks.
     /// </summary>
-    public async Task<(ShopperHistory Shopper, bool Fresh)> ShopperAsync(ServingModel model, string userId, CancellationToken ct)
+    public Task<(ShopperHistory Shopper, bool Fresh)> ShopperAsync(ServingModel model, string userId, CancellationToken ct) =>
+        HistoryAsync(model, pseudonymizer.Pseudonymize(userId), ct);
+
+    private async Task<(ShopperHistory Shopper, bool Fresh)> HistoryAsync(ServingModel model, string user, CancellationToken ct)
     {
-        // The raw id never reaches storage or the model: both are keyed by the pseudonym.
-        var user = pseudonymizer.Pseudonymize(userId);
         int row = model.UserIndex.TryGetValue(user, out int known) ? known : -1;
         var erasedAt = await erasures.ErasedAtAsync(user, ct);
         // A shopper known to have nothing stored since the model was trained costs no storage call: the model holds it all.

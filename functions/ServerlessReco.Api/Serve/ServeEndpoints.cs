@@ -116,7 +116,7 @@ public static class ServeEndpoints
     private static Ok<T> Tagged<T>(HttpContext context, T answer, Func<T, (Strategy Strategy, string ModelVersion, Arm Arm)> served)
     {
         var (strategy, version, arm) = served(answer);
-        HandlerTelemetry.TagAnswer(context, Strategies.Name(strategy), version, arm == Arm.Challenger ? "challenger" : "control");
+        HandlerTelemetry.TagAnswer(context, Strategies.Name(strategy), version, Arms.Name(arm));
         return TypedResults.Ok(answer);
     }
 
