@@ -4,13 +4,15 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using ServerlessReco.Telemetry;
 
 namespace ServerlessReco.Jobs;
 
 /// <summary>
-/// One span per job run and a duration histogram by job and outcome, exported over OTLP when
-/// OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads the other OTEL_* variables itself); nothing otherwise.
-/// Disposing the providers at the end of the run flushes what is buffered.
+/// One span per job run and a duration histogram by job and outcome, exported as <see cref="TelemetryOptions"/> say
+/// (OTLP, Azure Monitor, both or nothing), read from the environment. Every run is traced: runs are few and each
+/// matters, so the handler's sample ratio does not apply. Disposing the providers at the end of the run flushes what
+/// is buffered.
 /// </summary>
 public sealed class JobTelemetry : IDisposable
 {
@@ -24,13 +26,15 @@ public sealed class JobTelemetry : IDisposable
 
     private JobTelemetry(TracerProvider? tracing, MeterProvider? metrics) => (_tracing, _metrics) = (tracing, metrics);
 
+    /// <exception cref="ArgumentException">A telemetry setting holds a value it cannot take; the message names it.</exception>
     public static JobTelemetry Start()
     {
-        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"))) return new JobTelemetry(null, null);
+        var options = TelemetryOptions.FromEnvironment();
+        if (!options.Enabled) return new JobTelemetry(null, null);
         var resource = ResourceBuilder.CreateDefault().AddService("reco-jobs");
         return new JobTelemetry(
-            Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(Name).AddOtlpExporter().Build(),
-            Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(Name).AddOtlpExporter().Build());
+            Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(Name).SampleAndExport(options, ratio: 1).Build(),
+            Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(Name).Export(options).Build());
     }
 
     public static void Record(string job, string outcome, TimeSpan elapsed) =>

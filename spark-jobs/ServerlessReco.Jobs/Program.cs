@@ -300,7 +300,17 @@ root.Subcommands.Add(shopperToken);
 // A job that cannot run says why in one line; a stack trace is for defects, not for a missing folder or option.
 var parsed = root.Parse(args);
 var jobName = parsed.CommandResult.Command.Name;
-using var telemetry = JobTelemetry.Start();
+JobTelemetry telemetry;
+try
+{
+    telemetry = JobTelemetry.Start();
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"reco-jobs: {e.Message}");
+    return 2;
+}
+using var flushedAtExit = telemetry;
 using var span = JobTelemetry.Source.StartActivity(jobName);
 var started = System.Diagnostics.Stopwatch.GetTimestamp();
 try

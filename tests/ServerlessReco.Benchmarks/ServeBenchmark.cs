@@ -15,6 +15,7 @@ using ServerlessReco.Jobs.Train;
 using ServerlessReco.Publish;
 using ServerlessReco.Rank;
 using ServerlessReco.Storage;
+using ServerlessReco.Telemetry;
 using ServerlessReco.Tests;
 
 namespace ServerlessReco.Benchmarks;
@@ -144,8 +145,8 @@ public static class ServeBenchmark
 
     /// <summary>
     /// The cost of online feedback: the same load against a handler with impressions off and no telemetry, then one
-    /// writing impressions and exporting every span and metric over OTLP to a sink in this process, alternated for
-    /// the given rounds so that drift on a shared machine hits both alike.
+    /// writing impressions and exporting spans (at the default sample ratio, then every one) and metrics over OTLP to
+    /// a sink in this process, alternated for the given rounds so that drift on a shared machine hits all alike.
     /// </summary>
     private static async Task CompareFeedbackAsync(string connection, string prefix, List<(string User, string Market)> users, Options options, TextWriter output, CancellationToken ct)
     {
@@ -164,18 +165,23 @@ public static class ServeBenchmark
         });
         await collector.StartAsync(ct).ConfigureAwait(false);
         var endpoint = collector.Urls.First();
+        Dictionary<string, string> On(double traceSampleRatio) => new()
+        {
+            ["RECO_IMPRESSIONS"] = "on",
+            [TelemetryOptions.OtlpEndpointKey] = endpoint,
+            [TelemetryOptions.TraceSampleRatioKey] = traceSampleRatio.ToString(CultureInfo.InvariantCulture),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "5000",
+        };
+        // "on" is what a deployment gets (the default sample ratio); "traced" traces every request, the worst case.
         var configurations = new (string Name, Dictionary<string, string> Settings)[]
         {
             ("off", new() { ["RECO_IMPRESSIONS"] = "off" }),
-            ("on", new()
-            {
-                ["RECO_IMPRESSIONS"] = "on",
-                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint,
-                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-                ["OTEL_METRIC_EXPORT_INTERVAL"] = "5000",
-            }),
+            ("on", On(TelemetryOptions.DefaultTraceSampleRatio)),
+            ("traced", On(1)),
         };
-        output.WriteLine($"impressions + telemetry off vs on (OTLP http/protobuf to a sink at {endpoint}, every request traced), {options.FeedbackRounds} alternating rounds");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"impressions + telemetry off vs on (OTLP http/protobuf to a sink at {endpoint}; on traces {TelemetryOptions.DefaultTraceSampleRatio:P0} of requests, traced every one), {options.FeedbackRounds} alternating rounds"));
         output.WriteLine("round | feedback | clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | failed");
         for (int round = 1; round <= options.FeedbackRounds; round++)
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.AspNetCore.Http.Features;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -9,25 +8,9 @@ using OpenTelemetry.Trace;
 using ServerlessReco.Feedback;
 using ServerlessReco.Functions.Feedback;
 using ServerlessReco.Functions.Serve;
+using ServerlessReco.Telemetry;
 
 namespace ServerlessReco.Functions.Edge;
-
-/// <summary>Where telemetry goes: nowhere unless one is set (then OpenTelemetry is not even registered).</summary>
-public sealed class TelemetryOptions
-{
-    public const string OtlpEndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
-    public const string ApplicationInsightsKey = "APPLICATIONINSIGHTS_CONNECTION_STRING";
-
-    /// <summary>The standard OpenTelemetry variable; the exporter also reads OTEL_EXPORTER_OTLP_PROTOCOL and _HEADERS itself.</summary>
-    [ConfigurationKeyName(OtlpEndpointKey)]
-    public string OtlpEndpoint { get; set; } = "";
-
-    /// <summary>The standard Application Insights variable (infra/main.bicep sets it).</summary>
-    [ConfigurationKeyName(ApplicationInsightsKey)]
-    public string ApplicationInsights { get; set; } = "";
-
-    public bool Enabled => !string.IsNullOrWhiteSpace(OtlpEndpoint) || !string.IsNullOrWhiteSpace(ApplicationInsights);
-}
 
 /// <summary>
 /// The handler's own spans and instruments (ActivitySource and Meter "ServerlessReco.Handler") beside ASP.NET Core's
@@ -87,31 +70,20 @@ public sealed class HandlerTelemetry
         Activity.Current?.SetTag("reco.strategy", strategy).SetTag("reco.model.version", modelVersion).SetTag("reco.arm", arm);
     }
 
-    /// <summary>OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is; both may be.</summary>
-    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The OTLP endpoint is not an http(s) address.</exception>
+    /// <summary>Exporters as <see cref="TelemetryOptions"/> say; every request's latency is measured, a sample of them traced.</summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">A telemetry setting holds a value it cannot take.</exception>
     public static void AddTelemetry(IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<HandlerTelemetry>();
         var options = new TelemetryOptions();
         configuration.Bind(options);
-        if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint) && !(Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
-            throw new Microsoft.Extensions.Options.OptionsValidationException(TelemetryOptions.OtlpEndpointKey, typeof(TelemetryOptions),
-                [$"{TelemetryOptions.OtlpEndpointKey} must be an http(s) address such as http://127.0.0.1:4318, not '{options.OtlpEndpoint}'"]);
+        if (options.Errors().ToList() is { Count: > 0 } errors)
+            throw new Microsoft.Extensions.Options.OptionsValidationException(nameof(TelemetryOptions), typeof(TelemetryOptions), errors);
         if (!options.Enabled) return;
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("reco-handler"))
-            .WithTracing(t =>
-            {
-                // ASP.NET Core's own source: one span per request, with the route.
-                t.AddSource(Name, "Microsoft.AspNetCore");
-                if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint)) t.AddOtlpExporter();
-                if (!string.IsNullOrWhiteSpace(options.ApplicationInsights)) t.AddAzureMonitorTraceExporter(o => o.ConnectionString = options.ApplicationInsights);
-            })
-            .WithMetrics(m =>
-            {
-                m.AddMeter(Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel");
-                if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint)) m.AddOtlpExporter();
-                if (!string.IsNullOrWhiteSpace(options.ApplicationInsights)) m.AddAzureMonitorMetricExporter(o => o.ConnectionString = options.ApplicationInsights);
-            });
+            // ASP.NET Core's own source gives one span per request, with the route.
+            .WithTracing(t => t.AddSource(Name, "Microsoft.AspNetCore").SampleAndExport(options, options.TraceSampleRatio))
+            .WithMetrics(m => m.AddMeter(Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel").Export(options));
     }
 }

@@ -65,7 +65,7 @@ public partial class DeploymentConsistencyTests
     private static List<(string Key, bool Required)> HandlerSettings()
     {
         var keys = new List<(string, bool)>();
-        foreach (var type in typeof(RecoApi).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && t.GetConstructor(Type.EmptyTypes) is not null))
+        foreach (var type in new[] { typeof(RecoApi).Assembly, typeof(ServerlessReco.Telemetry.TelemetryOptions).Assembly }.SelectMany(a => a.GetTypes()).Where(t => t is { IsClass: true, IsAbstract: false } && t.GetConstructor(Type.EmptyTypes) is not null))
         {
             var properties = type.GetProperties().Select(p => (Property: p, Key: p.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name)).Where(p => p.Key is not null).ToList();
             if (properties.Count == 0) continue;
