@@ -120,7 +120,18 @@ public static class SoakBenchmark
             }
         }
 
-        await Task.WhenAll(RecommendAsync(0), RecommendAsync(1), IngestAsync(), PatchAsync(), OutagesAsync()).ConfigureAwait(false);
+        // Resident memory once a minute: a leak keeps climbing, a heap settling under load flattens out.
+        async Task SampleMemoryAsync()
+        {
+            for (int minute = 1; started + TimeSpan.FromMinutes(minute) <= deadline; minute++)
+            {
+                var wait = started + TimeSpan.FromMinutes(minute) - DateTime.UtcNow;
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:HH:mm:ss} minute {minute}: handler RSS {handler.ResidentBytes / 1048576.0:F0} MiB after {statuses.Values.Sum():N0} requests"));
+            }
+        }
+
+        await Task.WhenAll(RecommendAsync(0), RecommendAsync(1), IngestAsync(), PatchAsync(), OutagesAsync(), SampleMemoryAsync()).ConfigureAwait(false);
         long rssEnd = handler.ResidentBytes;
 
         // Stored = in the events table and in the event log, read directly (not through the proxy).
