@@ -32,6 +32,21 @@ public sealed record Impression(
     string? Experiment, string Market, DateTimeOffset Time);
 
 /// <summary>
+/// One answer's impressions: the items shown under one recommendation id, in order. The unit serving queues and the
+/// log stores (what the answer shared is written once, not once per item); readers get <see cref="Impression"/>s.
+/// </summary>
+public sealed record ShownItems(
+    string RecommendationId, string[] Items, Strategy Strategy, string ModelVersion, Arm Arm,
+    string? Experiment, string Market, DateTimeOffset Time)
+{
+    public IEnumerable<Impression> Impressions()
+    {
+        for (int position = 0; position < Items.Length; position++)
+            yield return new Impression(RecommendationId, Items[position], position, Strategy, ModelVersion, Arm, Experiment, Market, Time);
+    }
+}
+
+/// <summary>
 /// Recommendation ids: 32 lower-case hex digits (a random 128-bit value), so that an event's id can be checked
 /// for form at ingestion without any lookup.
 /// </summary>
@@ -45,29 +60,33 @@ public static class RecommendationIds
 }
 
 /// <summary>
-/// impressions/yyyy/MM/dd/HH/&lt;instance&gt;-&lt;sequence&gt;.jsonl.gz: one gzip'd JSON-lines file per flush of one
-/// serving instance, under the hour of its first impression. Files are written once and never appended, so two
-/// instances never contend and a listing by date range is a prefix walk.
+/// impressions/yyyy/MM/dd/HH/&lt;instance&gt;-&lt;sequence&gt;.jsonl.gz: one gzip'd JSON-lines file (a <see cref="ShownItems"/>
+/// a line) per flush of one serving instance, under the hour of its first answer. Files are written once and never
+/// appended, so two instances never contend and a listing by date range is a prefix walk.
 /// </summary>
 public sealed class ImpressionLog(IBlobStore blobs)
 {
-    public async Task<string> WriteAsync(string instance, long sequence, IReadOnlyList<Impression> batch, CancellationToken ct = default)
+    public async Task<string> WriteAsync(string instance, long sequence, IReadOnlyList<ShownItems> batch, CancellationToken ct = default)
     {
         var path = string.Create(CultureInfo.InvariantCulture, $"{batch[0].Time.UtcDateTime:yyyy'/'MM'/'dd'/'HH}/{instance}-{sequence:D8}.jsonl.gz");
-        var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-        using (var writer = new Utf8JsonWriter(gzip))
+        // The lines are written out whole, then compressed in one pass: a flush per line into the gzip stream cost
+        // more than the serialization.
+        var lines = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(lines))
         {
-            foreach (var impression in batch)
+            foreach (var shown in batch)
             {
-                JsonSerializer.Serialize(writer, impression, FeedbackJsonContext.Default.Impression);
+                JsonSerializer.Serialize(writer, shown, FeedbackJsonContext.Default.ShownItems);
                 writer.Flush();
                 writer.Reset();
-                gzip.WriteByte((byte)'\n');
+                lines.WriteByte((byte)'\n');
             }
         }
+        var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write(lines.GetBuffer().AsSpan(0, (int)lines.Length));
         // overwrite: a restarted instance gets a new instance id, so an existing name can only be this flush retried.
-        await blobs.PutAsync(Containers.Impressions, path, new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)), overwrite: true, ct).ConfigureAwait(false);
+        await blobs.PutAsync(Containers.Impressions, path, new BinaryData(compressed.GetBuffer().AsMemory(0, (int)compressed.Length)), overwrite: true, ct).ConfigureAwait(false);
         return path;
     }
 
@@ -91,9 +110,9 @@ public sealed class ImpressionLog(IBlobStore blobs)
                 int end = rest.IndexOf((byte)'\n');
                 var line = end < 0 ? rest : rest[..end];
                 rest = end < 0 ? default : rest[(end + 1)..];
-                if (line.Length > 0 && JsonSerializer.Deserialize(line, FeedbackJsonContext.Default.Impression) is { } impression
-                    && (since is null || impression.Time >= since))
-                    result.Add(impression);
+                if (line.Length > 0 && JsonSerializer.Deserialize(line, FeedbackJsonContext.Default.ShownItems) is { } shown
+                    && (since is null || shown.Time >= since))
+                    result.AddRange(shown.Impressions());
             }
         }
         return result;

@@ -89,22 +89,21 @@ public sealed class Recommender(
         return new(id, chosen.Model.Artifacts.ItemIds[item], chosen.Model.Version, ranked.Strategy, chosen.Arm, served.Experiment?.Id, market.Code, locale, Localized(ranked, locale));
     }
 
-    private string Record(RankedList ranked, ServingModel model, Arm arm, ModelExperiment? experiment, string market) =>
-        Record([.. ranked.Items.Select(r => r.Item.Id)], ranked.Strategy, model.Version, arm, experiment, market);
+    private string Record(RankedList ranked, ServingModel model, Arm arm, ModelExperiment? experiment, string market)
+    {
+        var shown = new string[ranked.Items.Count];
+        for (int i = 0; i < shown.Length; i++) shown[i] = ranked.Items[i].Item.Id;
+        return Record(shown, ranked.Strategy, model.Version, arm, experiment, market);
+    }
 
     /// <summary>
     /// A new recommendation id, and the items shown under it queued as impressions (off the request path);
     /// <paramref name="version"/> is what produced the list: a model version, or a search index version.
     /// </summary>
-    public string Record(IReadOnlyList<string> shownItems, Strategy strategy, string version, Arm arm, ModelExperiment? experiment, string market)
+    public string Record(string[] shownItems, Strategy strategy, string version, Arm arm, ModelExperiment? experiment, string market)
     {
         var id = RecommendationIds.New();
-        if (shownItems.Count == 0) return id;
-        var now = DateTimeOffset.UtcNow;
-        var shown = new Impression[shownItems.Count];
-        for (int i = 0; i < shown.Length; i++)
-            shown[i] = new Impression(id, shownItems[i], i, strategy, version, arm, experiment?.Id, market, now);
-        impressions.Record(shown);
+        if (shownItems.Length > 0) impressions.Record(new ShownItems(id, shownItems, strategy, version, arm, experiment?.Id, market, DateTimeOffset.UtcNow));
         return id;
     }
 
