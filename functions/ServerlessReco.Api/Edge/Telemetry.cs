@@ -84,6 +84,7 @@ public sealed class HandlerTelemetry
             .ConfigureResource(r => r.AddService("reco-handler"))
             // ASP.NET Core's own source gives one span per request, with the route.
             .WithTracing(t => t.AddSource(Name, "Microsoft.AspNetCore").SampleAndExport(options, options.TraceSampleRatio))
-            .WithMetrics(m => m.AddMeter(Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel").Export(options));
+            // System.Runtime: the runtime's own GC, memory and thread-pool instruments, so an instance's memory over days is on record.
+            .WithMetrics(m => m.AddMeter(Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime").Export(options));
     }
 }

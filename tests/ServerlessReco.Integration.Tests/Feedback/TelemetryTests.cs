@@ -95,6 +95,7 @@ public class TelemetryTests
         Assert.True(sink.Seen("metrics", "reco.rank.duration"), "reco.rank.duration was not exported");
         Assert.True(sink.Seen("metrics", "reco.impressions.queue_depth"), "the impression queue depth was not exported");
         Assert.True(sink.Seen("metrics", "http.server.request.duration"), "ASP.NET Core's request duration was not exported");
+        Assert.True(sink.Seen("metrics", "dotnet.process.memory.working_set"), "the runtime's memory metrics were not exported");
     }
 
     [Fact]
