@@ -58,6 +58,7 @@ public sealed class StorageBreaker : HttpPipelinePolicy
     private readonly TimeProvider _time;
     private long _lastAnswer = long.MinValue;
     private volatile bool _open;
+    private CancellationTokenSource _untilOpened = new();
 
     public StorageBreaker(TimeProvider? time = null)
     {
@@ -76,7 +77,12 @@ public sealed class StorageBreaker : HttpPipelinePolicy
                 // answers to other calls show was merely given up on, counts as one.
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e
                     && IsOutage(e, args.Context.Properties.GetValue(Started, long.MaxValue))),
-                OnOpened = _ => { _open = true; return ValueTask.CompletedTask; },
+                OnOpened = _ =>
+                {
+                    _open = true;
+                    // Not disposed: work may be linking the old token right now, and a source without a timer holds nothing.
+                    return new ValueTask(Interlocked.Exchange(ref _untilOpened, new CancellationTokenSource()).CancelAsync());
+                },
                 OnClosed = _ => { _open = false; return ValueTask.CompletedTask; },
             })
             .Build();
@@ -84,6 +90,13 @@ public sealed class StorageBreaker : HttpPipelinePolicy
 
     /// <summary>From the first failures that open it until a trial call succeeds (half-open counts as open).</summary>
     public bool IsOpen => _open;
+
+    /// <summary>
+    /// Cancelled when the breaker next opens: for storage work that outlives the requests waiting for it (a
+    /// group-committed flush), which would otherwise hold up the work queued behind it for as long as storage is
+    /// silent (two <see cref="AttemptTimeout"/>s), after storage is known to be down and even after it is back.
+    /// </summary>
+    public CancellationToken UntilOpened => Volatile.Read(ref _untilOpened).Token;
 
     /// <summary>
     /// A transport failure (refused, reset, no answer within <see cref="AttemptTimeout"/>) always; a 4xx or 5xx is an

@@ -188,4 +188,17 @@ public class StorageBreakerTests
         Assert.True(await world.CallAsync());
         Assert.False(world.Breaker.IsOpen);
     }
+
+    [Fact]
+    public async Task Work_that_outlives_its_callers_is_told_when_the_breaker_opens()
+    {
+        var world = new World();
+        var flush = world.Breaker.UntilOpened;
+
+        await world.OpenAsync();
+
+        Assert.True(flush.IsCancellationRequested);
+        // Work started while it is open is told at the next opening, not at once.
+        Assert.False(world.Breaker.UntilOpened.IsCancellationRequested);
+    }
 }
