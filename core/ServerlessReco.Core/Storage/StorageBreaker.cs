@@ -57,6 +57,7 @@ public sealed class StorageBreaker : HttpPipelinePolicy
     private readonly ResiliencePipeline _pipeline;
     private readonly TimeProvider _time;
     private long _lastAnswer = long.MinValue;
+    private long _closedAt = long.MinValue;
     private volatile bool _open;
     private CancellationTokenSource _untilOpened = new();
 
@@ -83,7 +84,12 @@ public sealed class StorageBreaker : HttpPipelinePolicy
                     // Not disposed: work may be linking the old token right now, and a source without a timer holds nothing.
                     return new ValueTask(Interlocked.Exchange(ref _untilOpened, new CancellationTokenSource()).CancelAsync());
                 },
-                OnClosed = _ => { _open = false; return ValueTask.CompletedTask; },
+                OnClosed = _ =>
+                {
+                    Volatile.Write(ref _closedAt, _time.GetTimestamp());
+                    _open = false;
+                    return ValueTask.CompletedTask;
+                },
             })
             .Build();
     }
@@ -101,9 +107,11 @@ public sealed class StorageBreaker : HttpPipelinePolicy
     /// <summary>
     /// A transport failure (refused, reset, no answer within <see cref="AttemptTimeout"/>) always; a 4xx or 5xx is an
     /// answer, so storage is up. Anything else (the caller's cancellation above all) is an outage only when storage has
-    /// answered nothing since the attempt began, for at least <see cref="Silence"/>.
+    /// answered nothing since the attempt began, for at least <see cref="Silence"/>. None is, for an attempt that began
+    /// before the breaker last closed: the trial's answer is newer news, and the attempts a silent outage left hanging
+    /// would otherwise time out after it ended and open the breaker again.
     /// </summary>
-    private bool IsOutage(Exception e, long started) => e switch
+    private bool IsOutage(Exception e, long started) => started >= Volatile.Read(ref _closedAt) && e switch
     {
         RequestFailedException { Status: not 0 } => false,
         RequestFailedException or IOException or HttpRequestException or System.Net.Sockets.SocketException or TimeoutException => true,

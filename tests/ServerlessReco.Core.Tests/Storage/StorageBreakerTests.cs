@@ -23,7 +23,7 @@ public class StorageBreakerTests
         public void Advance(TimeSpan by) => _now += by;
     }
 
-    private enum Storage { Up, Refusing, Silent }
+    private enum Storage { Up, Refusing, Silent, Held }
 
     /// <summary>Stands in for the account: answers 200, refuses the connection, or never answers.</summary>
     private sealed class Account(Clock clock) : HttpMessageHandler
@@ -32,6 +32,10 @@ public class StorageBreakerTests
         /// <summary>How long a silent account keeps a caller waiting before the caller's token is cancelled.</summary>
         public TimeSpan Waited { get; set; }
         public CancellationTokenSource? Caller { get; set; }
+        /// <summary>Held attempts fail as refused once this completes: the late end of calls left hanging by an outage.</summary>
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _held;
+        public int HeldAttempts => Volatile.Read(ref _held);
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -41,6 +45,10 @@ public class StorageBreakerTests
                     return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([]) };
                 case Storage.Refusing:
                     throw new HttpRequestException("refused", new SocketException((int)SocketError.ConnectionRefused));
+                case Storage.Held:
+                    Interlocked.Increment(ref _held);
+                    await Release.Task;
+                    throw new HttpRequestException("reset", new SocketException((int)SocketError.ConnectionReset));
                 default:
                     clock.Advance(Waited);
                     await Caller!.CancelAsync();
@@ -200,5 +208,24 @@ public class StorageBreakerTests
         Assert.True(flush.IsCancellationRequested);
         // Work started while it is open is told at the next opening, not at once.
         Assert.False(world.Breaker.UntilOpened.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Attempts_left_hanging_by_an_outage_do_not_open_it_again_when_they_fail_after_it_closed()
+    {
+        var world = new World();
+        world.Account.State = Storage.Held;
+        var hanging = new[] { world.CallAsync(), world.CallAsync() };
+        while (world.Account.HeldAttempts < 2) await Task.Delay(1);
+        await world.OpenAsync();
+        world.Clock.Advance(StorageBreaker.BreakDuration);
+        world.Account.State = Storage.Up;
+        Assert.True(await world.CallAsync());
+        Assert.False(world.Breaker.IsOpen);
+
+        world.Account.Release.SetResult();
+        // Their retries, after the recovery, are answered.
+        Assert.All(await Task.WhenAll(hanging), Assert.True);
+        Assert.False(world.Breaker.IsOpen, "Two attempts begun before the recovery opened the breaker again when they failed after it");
     }
 }
