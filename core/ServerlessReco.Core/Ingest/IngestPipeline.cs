@@ -132,8 +132,13 @@ public sealed class IngestPipeline : IAsyncDisposable
     /// One flush: log first, then the rows, so that an added row proves the event is in the log (see above); the rows'
     /// call also records the shoppers in the activity feed, and its failure fails the flush like any other.
     /// </summary>
-    private async Task<bool[]> WriteAsync(IReadOnlyList<InteractionEvent> events, CancellationToken ct)
+    private async Task<bool[]> WriteAsync(IReadOnlyList<InteractionEvent> events, CancellationToken flushTimeout)
     {
+        // Requests stop waiting after their write budget, the flush does not; once the breaker opens it stops too, or
+        // against storage that never answers it would hold up every flush behind it for two attempt timeouts, past
+        // the outage's end. Whatever it stored stays stored: the retry finds those events and reports them duplicate.
+        using var down = CancellationTokenSource.CreateLinkedTokenSource(flushTimeout, _store.Breaker?.UntilOpened ?? CancellationToken.None);
+        var ct = down.Token;
         await _store.EventLog.AppendAsync(events, ct).ConfigureAwait(false);
         var added = await _store.RecentEvents.AddAsync(events, ct).ConfigureAwait(false);
         _stored?.Invoke(events);

@@ -7,19 +7,19 @@ namespace ServerlessReco.Storage;
 /// </summary>
 internal sealed class EnsureOnce(Func<CancellationToken, Task> step)
 {
+    private readonly Lock _gate = new();
     private Task? _task;
 
-    public async Task EnsureAsync(CancellationToken ct)
+    public Task EnsureAsync(CancellationToken ct)
     {
-        var task = _task ??= step(CancellationToken.None);
-        try
+        Task task;
+        lock (_gate)
         {
-            await task.WaitAsync(ct).ConfigureAwait(false);
+            // A step that failed starts again for the next caller, also when nobody was waiting to see it fail: a
+            // failure kept until a caller rethrows it would fail that caller on an outage that may be long over.
+            if (_task is null or { IsFaulted: true } or { IsCanceled: true }) _task = step(CancellationToken.None);
+            task = _task;
         }
-        catch when (task.IsFaulted || task.IsCanceled)
-        {
-            _ = Interlocked.CompareExchange(ref _task, null, task);
-            throw;
-        }
+        return task.WaitAsync(ct);
     }
 }

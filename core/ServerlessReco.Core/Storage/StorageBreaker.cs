@@ -44,12 +44,27 @@ public sealed class StorageBreaker : HttpPipelinePolicy
         options.AddPolicy(breaker, HttpPipelinePosition.PerRetry);
     }
 
+    /// <summary>
+    /// How long storage must have gone without answering any call before an attempt that ended without an answer of
+    /// its own, other than by a transport failure (its caller stopped waiting, or something the list below does not
+    /// know), counts as an outage. Healthy storage answers in milliseconds, so half a second of silence with a call
+    /// waiting is not a busy account; a caller that goes away sooner (a client disconnecting) proves nothing either way.
+    /// </summary>
+    public static readonly TimeSpan Silence = TimeSpan.FromSeconds(0.5);
+
+    private static readonly ResiliencePropertyKey<long> Started = new("reco.storage.started");
+
     private readonly ResiliencePipeline _pipeline;
+    private readonly TimeProvider _time;
+    private long _lastAnswer = long.MinValue;
+    private long _closedAt = long.MinValue;
     private volatile bool _open;
+    private CancellationTokenSource _untilOpened = new();
 
     public StorageBreaker(TimeProvider? time = null)
     {
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System }
+        _time = time ?? TimeProvider.System;
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = _time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 // Half the attempts of the last two seconds failing opens it: the polls' successes before an outage
@@ -58,9 +73,23 @@ public sealed class StorageBreaker : HttpPipelinePolicy
                 MinimumThroughput = 2,
                 SamplingDuration = TimeSpan.FromSeconds(2),
                 BreakDuration = BreakDuration,
-                ShouldHandle = args => ValueTask.FromResult(IsOutage(args.Outcome.Exception, args.Context.CancellationToken)),
-                OnOpened = _ => { _open = true; return ValueTask.CompletedTask; },
-                OnClosed = _ => { _open = false; return ValueTask.CompletedTask; },
+                // Polly counts every outcome not handled here as a success, which in half-open closes the breaker: so
+                // every exception is judged here, and only an answer from storage, or an attempt that storage's
+                // answers to other calls show was merely given up on, counts as one.
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e
+                    && IsOutage(e, args.Context.Properties.GetValue(Started, long.MaxValue))),
+                OnOpened = _ =>
+                {
+                    _open = true;
+                    // Not disposed: work may be linking the old token right now, and a source without a timer holds nothing.
+                    return new ValueTask(Interlocked.Exchange(ref _untilOpened, new CancellationTokenSource()).CancelAsync());
+                },
+                OnClosed = _ =>
+                {
+                    Volatile.Write(ref _closedAt, _time.GetTimestamp());
+                    _open = false;
+                    return ValueTask.CompletedTask;
+                },
             })
             .Build();
     }
@@ -68,22 +97,48 @@ public sealed class StorageBreaker : HttpPipelinePolicy
     /// <summary>From the first failures that open it until a trial call succeeds (half-open counts as open).</summary>
     public bool IsOpen => _open;
 
-    /// <summary>A transport failure; a 4xx or 5xx answer means storage is up, and the caller's own cancellation is no failure.</summary>
-    private static bool IsOutage(Exception? e, CancellationToken callerToken) => e switch
+    /// <summary>
+    /// Cancelled when the breaker next opens: for storage work that outlives the requests waiting for it (a
+    /// group-committed flush), which would otherwise hold up the work queued behind it for as long as storage is
+    /// silent (two <see cref="AttemptTimeout"/>s), after storage is known to be down and even after it is back.
+    /// </summary>
+    public CancellationToken UntilOpened => Volatile.Read(ref _untilOpened).Token;
+
+    /// <summary>
+    /// A transport failure (refused, reset, no answer within <see cref="AttemptTimeout"/>) always; a 4xx or 5xx is an
+    /// answer, so storage is up. Anything else (the caller's cancellation above all) is an outage only when storage has
+    /// answered nothing since the attempt began, for at least <see cref="Silence"/>. None is, for an attempt that began
+    /// before the breaker last closed: the trial's answer is newer news, and the attempts a silent outage left hanging
+    /// would otherwise time out after it ended and open the breaker again.
+    /// </summary>
+    private bool IsOutage(Exception e, long started) => started >= Volatile.Read(ref _closedAt) && e switch
     {
-        null => false,
-        RequestFailedException failed => failed.Status == 0,
-        OperationCanceledException => !callerToken.IsCancellationRequested,
-        _ => e is IOException or HttpRequestException or System.Net.Sockets.SocketException,
+        RequestFailedException { Status: not 0 } => false,
+        RequestFailedException or IOException or HttpRequestException or System.Net.Sockets.SocketException or TimeoutException => true,
+        _ => IsSilentSince(started),
     };
 
-    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    private bool IsSilentSince(long started) =>
+        Volatile.Read(ref _lastAnswer) <= started && _time.GetElapsedTime(started) >= Silence;
+
+    /// <summary>
+    /// For a caller whose budget ran out while it waited on storage work that goes on without it (a group-committed
+    /// write), which the breaker therefore never sees end: counted as one failed attempt when storage has answered
+    /// nothing since <paramref name="started"/> (a <see cref="TimeProvider.GetTimestamp"/> of this breaker's clock),
+    /// so that a silent account opens the breaker after a few such callers. Waiting behind other callers' writes that
+    /// storage keeps answering counts for nothing.
+    /// </summary>
+    public async ValueTask GaveUpAsync(long started)
     {
-        var context = ResilienceContextPool.Shared.Get(message.CancellationToken);
+        if (!IsSilentSince(started)) return;
+        var context = ResilienceContextPool.Shared.Get();
+        context.Properties.Set(Started, started);
         try
         {
-            await _pipeline.ExecuteAsync(static async (_, state) => await ProcessNextAsync(state.message, state.pipeline).ConfigureAwait(false),
-                context, (message, pipeline)).ConfigureAwait(false);
+            // Through the breaker like an attempt, so that it counts exactly as one: nothing while open, a failed trial
+            // in half-open, a failure in the sampling window while closed.
+            await _pipeline.ExecuteOutcomeAsync<object?, object?>(static (_, _) => ValueTask.FromResult(Outcome.FromException<object?>(
+                new TimeoutException("A caller's storage budget ran out with no answer from storage."))), context, null).ConfigureAwait(false);
         }
         finally
         {
@@ -91,6 +146,54 @@ public sealed class StorageBreaker : HttpPipelinePolicy
         }
     }
 
-    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-        _pipeline.Execute(static state => ProcessNext(state.message, state.pipeline), (message, pipeline));
+    /// <summary>A timestamp of this breaker's clock, for <see cref="GaveUpAsync"/>.</summary>
+    public long Now() => _time.GetTimestamp();
+
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        var context = ResilienceContextPool.Shared.Get(message.CancellationToken);
+        context.Properties.Set(Started, _time.GetTimestamp());
+        try
+        {
+            await _pipeline.ExecuteAsync(static async (_, state) =>
+            {
+                await ProcessNextAsync(state.message, state.pipeline).ConfigureAwait(false);
+                state.breaker.Answered();
+            }, context, (message, pipeline, breaker: this)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        var context = ResilienceContextPool.Shared.Get(message.CancellationToken);
+        context.Properties.Set(Started, _time.GetTimestamp());
+        try
+        {
+            _pipeline.Execute(static (_, state) =>
+            {
+                ProcessNext(state.message, state.pipeline);
+                state.breaker.Answered();
+            }, context, (message, pipeline, breaker: this));
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private void Answered()
+    {
+        // Only ever forward: an older time written over a newer one would make storage look silent for an attempt it answered around.
+        long now = _time.GetTimestamp(), seen = Volatile.Read(ref _lastAnswer);
+        while (seen < now)
+        {
+            var was = Interlocked.CompareExchange(ref _lastAnswer, now, seen);
+            if (was == seen) return;
+            seen = was;
+        }
+    }
 }

@@ -88,6 +88,11 @@ public sealed class HandlerOptionsValidator :
         Positive(failures, IngestOptions.MaxEventAgeDaysKey, options.MaxEventAgeDays);
         Positive(failures, IngestOptions.MaxClockSkewSecondsKey, options.MaxClockSkewSeconds);
         Positive(failures, IngestOptions.StorageTimeoutSecondsKey, options.StorageTimeoutSeconds);
+        Positive(failures, IngestOptions.WriteBudgetSecondsKey, options.WriteBudgetSeconds);
+        // A post waits for a flush that the storage timeout ends anyway: a longer budget would never run out. Compared
+        // only once both are valid, so that one wrong value is one line.
+        if (failures.Count == 0 && options.WriteBudgetSeconds > options.StorageTimeoutSeconds)
+            failures.Add($"{IngestOptions.WriteBudgetSecondsKey} must be at most {IngestOptions.StorageTimeoutSecondsKey} ({Text(options.StorageTimeoutSeconds)}), not '{Text(options.WriteBudgetSeconds)}'");
         return Result(failures);
     }
 

@@ -35,7 +35,7 @@ public static class EventEndpoints
         var (events, error) = SplitArray(body);
         if (error is not null) return error;
 
-        return await storage.RunAsync<Ok<IngestReport>>("Storing the events",
+        return await storage.RunEventsAsync<Ok<IngestReport>>("Storing the events",
             async ct =>
             {
                 var report = await pipeline.IngestAsync(events!, "http", null, ct);
@@ -96,7 +96,7 @@ public static class EventEndpoints
         {
             // A failed invocation would be retried forever (maxRetryCount -1) and hold up its partition: the whole
             // payload goes to the dead letters, and is acknowledged only once it is kept there.
-            return await storage.RunAsync<JsonHttpResult<InvocationResult>>("Dead-lettering an unreadable invocation", async ct =>
+            return await storage.RunEventsAsync<JsonHttpResult<InvocationResult>>("Dead-lettering an unreadable invocation", async ct =>
             {
                 var letter = DeadLetterStore.Create(time.GetUtcNow(), new DeadLetterSource("eventhub"), new() { [e.Field] = [e.Message] }, body.Span);
                 var paths = await new DeadLetterStore(store.Blobs).WriteAsync([letter], ct);
@@ -108,7 +108,7 @@ public static class EventEndpoints
             }, request.HttpContext);
         }
 
-        return await storage.RunAsync<JsonHttpResult<InvocationResult>>($"Storing Event Hubs partition {batch.Partition} batch", async ct =>
+        return await storage.RunEventsAsync<JsonHttpResult<InvocationResult>>($"Storing Event Hubs partition {batch.Partition} batch", async ct =>
         {
             var report = await pipeline.IngestAsync(batch.Events, "eventhub", batch.Partition, ct);
             tally.Record(report);

@@ -18,6 +18,8 @@ public class StartupSettingsTests
         { "RECO_STRATEGY", "deep", "reco-handler: RECO_STRATEGY must be one of als, sequence, als+sequence, not 'deep'" },
         { "RECO_SEQUENCE_BLEND_WEIGHT", "-0.5", "reco-handler: RECO_SEQUENCE_BLEND_WEIGHT must be a number from 0 to 1, not '-0.5'" },
         { "RECO_INGEST_STORAGE_TIMEOUT_SECONDS", "-1", "reco-handler: RECO_INGEST_STORAGE_TIMEOUT_SECONDS must be a positive number up to 1000000, not '-1'" },
+        { "RECO_INGEST_WRITE_BUDGET_SECONDS", "0", "reco-handler: RECO_INGEST_WRITE_BUDGET_SECONDS must be a positive number up to 1000000, not '0'" },
+        { "RECO_INGEST_WRITE_BUDGET_SECONDS", "90", "reco-handler: RECO_INGEST_WRITE_BUDGET_SECONDS must be at most RECO_INGEST_STORAGE_TIMEOUT_SECONDS (60), not '90'" },
         { "RECO_INGEST_MAX_EVENT_AGE_DAYS", "many", "reco-handler: Failed to convert configuration value 'many' at 'RECO_INGEST_MAX_EVENT_AGE_DAYS' to type 'System.Double'." },
         { "RECO_PSEUDONYM_KEY", "short", "reco-handler: RECO_PSEUDONYM_KEY must be at least 16 characters, not 5" },
         { "RECO_SHOPPER_TOKEN_SECRET", "short", "reco-handler: RECO_SHOPPER_TOKEN_SECRET must be at least 32 characters, not 5" },
