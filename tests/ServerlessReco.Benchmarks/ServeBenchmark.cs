@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using ServerlessReco.Catalog;
 using ServerlessReco.Domain;
+using ServerlessReco.Feedback;
 using ServerlessReco.Jobs;
 using ServerlessReco.Jobs.Catalog;
 using ServerlessReco.Jobs.Cli;
@@ -84,7 +85,7 @@ public static class ServeBenchmark
 
         if (options.FeedbackRounds > 0)
         {
-            await CompareFeedbackAsync(handlerConnection, prefix, users, options, output, ct).ConfigureAwait(false);
+            await CompareFeedbackAsync(store, handlerConnection, prefix, users, options, output, ct).ConfigureAwait(false);
             output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
             return 0;
         }
@@ -148,7 +149,7 @@ public static class ServeBenchmark
     /// writing impressions and exporting spans (at the default sample ratio, then every one) and metrics over OTLP to
     /// a sink in this process, alternated for the given rounds so that drift on a shared machine hits all alike.
     /// </summary>
-    private static async Task CompareFeedbackAsync(string connection, string prefix, List<(string User, string Market)> users, Options options, TextWriter output, CancellationToken ct)
+    private static async Task CompareFeedbackAsync(DataStore store, string connection, string prefix, List<(string User, string Market)> users, Options options, TextWriter output, CancellationToken ct)
     {
         var sink = WebApplication.CreateSlimBuilder();
         sink.WebHost.UseUrls("http://127.0.0.1:0");
@@ -171,9 +172,9 @@ public static class ServeBenchmark
             [TelemetryOptions.OtlpEndpointKey] = endpoint,
             [TelemetryOptions.TraceSampleRatioKey] = traceSampleRatio.ToString(CultureInfo.InvariantCulture),
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
-            ["OTEL_METRIC_EXPORT_INTERVAL"] = "5000",
         };
-        // "on" is what a deployment gets (the default sample ratio); "traced" traces every request, the worst case.
+        // "on" is what a deployment gets: the default sample ratio, and the exporters' default intervals (spans every
+        // 5 s, metrics every 60 s); "traced" traces every request, the worst case.
         var configurations = new (string Name, Dictionary<string, string> Settings)[]
         {
             ("off", new() { ["RECO_IMPRESSIONS"] = "off" }),
@@ -182,28 +183,44 @@ public static class ServeBenchmark
         };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"impressions + telemetry off vs on (OTLP http/protobuf to a sink at {endpoint}; on traces {TelemetryOptions.DefaultTraceSampleRatio:P0} of requests, traced every one), {options.FeedbackRounds} alternating rounds"));
-        output.WriteLine("round | feedback | clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | failed");
+        // Azurite and this process (load generator and OTLP sink) share the cores with the handler: their CPU shows how
+        // much of a difference is work a deployment does elsewhere (the storage service, the collector).
+        output.WriteLine("round | feedback | clients | requests/s | server p50 ms | server p99 ms | client p50 ms | client p99 ms | handler us/req | azurite us/req | bench us/req | failed");
+        var written = new Dictionary<string, long>();
         for (int round = 1; round <= options.FeedbackRounds; round++)
         {
             foreach (var (name, settings) in configurations)
             {
-                await using var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connection, prefix, ct, settings).ConfigureAwait(false);
-                await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", Authorization(users[0].Item1), ct).ConfigureAwait(false);
-                await LoadAsync(handler.Address, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
-                foreach (int clients in options.ConcurrencyLevels)
-                {
-                    var result = new LoadResult();
-                    var cpuBefore = handler.Cpu;
-                    var clock = Stopwatch.StartNew();
-                    await LoadAsync(handler.Address, users, options with { Concurrency = clients }, result, ct).ConfigureAwait(false);
-                    double seconds = clock.Elapsed.TotalSeconds;
-                    var cpu = handler.Cpu - cpuBefore is { } c && result.Ok > 0 ? (c.TotalMicroseconds / result.Ok).ToString("F0", CultureInfo.InvariantCulture) : "?";
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{round,5} | {name,8} | {clients,7} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {cpu,14} | {result.Failed:N0}"));
-                }
+                await RunAsync(name, settings, round).ConfigureAwait(false);
+                // Every configuration starts from the same storage: what an "on" handler wrote (flushed as it stopped) is
+                // counted and removed. Kept, it grew the in-memory emulator round after round, which then slowed every
+                // later handler, whichever configuration it ran.
+                var impressions = new ImpressionLog(store.Blobs);
+                written[name] = written.GetValueOrDefault(name) + (await impressions.ReadAsync(null, ct).ConfigureAwait(false)).Count;
+                await foreach (var path in store.Blobs.ListAsync(Containers.Impressions, "", ct).ConfigureAwait(false))
+                    await store.Blobs.DeleteAsync(Containers.Impressions, path, ct).ConfigureAwait(false);
             }
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the sink received {exports:N0} OTLP exports, {exportedBytes / 1024.0 / 1024.0:F1} MiB; each level runs {options.Duration.TotalSeconds:F0} s"));
+        output.WriteLine($"impressions written: {string.Join(", ", written.Select(kv => $"{kv.Key} {kv.Value:N0}"))}");
+
+        async Task RunAsync(string name, Dictionary<string, string> settings, int round)
+        {
+            await using var handler = await HandlerProcess.StartAsync(options.HandlerCommand, connection, prefix, ct, settings).ConfigureAwait(false);
+            await handler.MillisecondsToFirstRecommendationAsync($"/api/recommendations/{Uri.EscapeDataString(users[0].Item1)}?market={users[0].Item2}", Authorization(users[0].Item1), ct).ConfigureAwait(false);
+            await LoadAsync(handler.Address, users, options with { Duration = options.Warmup, Concurrency = options.ConcurrencyLevels.Max() }, null, ct).ConfigureAwait(false);
+            foreach (int clients in options.ConcurrencyLevels)
+            {
+                var result = new LoadResult();
+                var (handlerBefore, azuriteBefore, benchBefore) = (handler.Cpu, HandlerProcess.AzuriteCpu(), Process.GetCurrentProcess().TotalProcessorTime);
+                var clock = Stopwatch.StartNew();
+                await LoadAsync(handler.Address, users, options with { Concurrency = clients }, result, ct).ConfigureAwait(false);
+                double seconds = clock.Elapsed.TotalSeconds;
+                string PerRequest(TimeSpan? cpu) => cpu is { } c && result.Ok > 0 ? (c.TotalMicroseconds / result.Ok).ToString("F0", CultureInfo.InvariantCulture) : "?";
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{round,5} | {name,8} | {clients,7} | {result.Ok / seconds,10:F0} | {Percentile(result.Server, 0.50),13:F2} | {Percentile(result.Server, 0.99),13:F2} | {Percentile(result.Client, 0.50),13:F2} | {Percentile(result.Client, 0.99),13:F2} | {PerRequest(handler.Cpu - handlerBefore),14} | {PerRequest(HandlerProcess.AzuriteCpu() - azuriteBefore),14} | {PerRequest(Process.GetCurrentProcess().TotalProcessorTime - benchBefore),12} | {result.Failed:N0}"));
+            }
+        }
     }
 
     /// <summary>What a storefront back end hands each shopper's browser; the handler runs with the development secret.</summary>

@@ -67,7 +67,9 @@ public sealed class HandlerTelemetry
             tags.Tags.Add(new("reco.model.version", modelVersion));
             tags.Tags.Add(new("reco.arm", arm));
         }
-        Activity.Current?.SetTag("reco.strategy", strategy).SetTag("reco.model.version", modelVersion).SetTag("reco.arm", arm);
+        // Only a span that is kept: most are sampled out, and their tags would be stored for nothing.
+        if (Activity.Current is { IsAllDataRequested: true } span)
+            span.SetTag("reco.strategy", strategy).SetTag("reco.model.version", modelVersion).SetTag("reco.arm", arm);
     }
 
     /// <summary>Exporters as <see cref="TelemetryOptions"/> say; every request's latency is measured, a sample of them traced.</summary>
