@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using ServerlessReco.Domain;
 using ServerlessReco.Storage;
 
@@ -114,38 +112,7 @@ public sealed class EventLogStore(IBlobStore blobs)
         return Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 12));
     }
 
-    internal static BinaryData Serialize(IEnumerable<InteractionEvent> events)
-    {
-        var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-        using (var writer = new Utf8JsonWriter(gzip))
-        {
-            foreach (var e in events)
-            {
-                JsonSerializer.Serialize(writer, e, DomainJsonContext.Default.InteractionEvent);
-                writer.Flush();
-                writer.Reset();
-                gzip.WriteByte((byte)'\n');
-            }
-        }
-        return new BinaryData(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
-    }
+    internal static BinaryData Serialize(IEnumerable<InteractionEvent> events) => GzipJsonLines.Write(events, DomainJsonContext.Default.InteractionEvent);
 
-    internal static List<InteractionEvent> Deserialize(BinaryData data)
-    {
-        using var gzip = new GZipStream(data.ToStream(), CompressionMode.Decompress);
-        using var plain = new MemoryStream();
-        gzip.CopyTo(plain);
-        var span = plain.GetBuffer().AsSpan(0, (int)plain.Length);
-        var result = new List<InteractionEvent>();
-        while (span.Length > 0)
-        {
-            int end = span.IndexOf((byte)'\n');
-            var line = end < 0 ? span : span[..end];
-            if (line.Length > 0)
-                result.Add(JsonSerializer.Deserialize(line, DomainJsonContext.Default.InteractionEvent)!);
-            span = end < 0 ? default : span[(end + 1)..];
-        }
-        return result;
-    }
+    internal static List<InteractionEvent> Deserialize(BinaryData data) => GzipJsonLines.Read(data, DomainJsonContext.Default.InteractionEvent);
 }

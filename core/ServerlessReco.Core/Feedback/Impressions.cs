@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using ServerlessReco.Rank;
 using ServerlessReco.Storage;
@@ -69,24 +67,8 @@ public sealed class ImpressionLog(IBlobStore blobs)
     public async Task<string> WriteAsync(string instance, long sequence, IReadOnlyList<ShownItems> batch, CancellationToken ct = default)
     {
         var path = string.Create(CultureInfo.InvariantCulture, $"{batch[0].Time.UtcDateTime:yyyy'/'MM'/'dd'/'HH}/{instance}-{sequence:D8}.jsonl.gz");
-        // The lines are written out whole, then compressed in one pass: a flush per line into the gzip stream cost
-        // more than the serialization.
-        var lines = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(lines))
-        {
-            foreach (var shown in batch)
-            {
-                JsonSerializer.Serialize(writer, shown, FeedbackJsonContext.Default.ShownItems);
-                writer.Flush();
-                writer.Reset();
-                lines.WriteByte((byte)'\n');
-            }
-        }
-        var compressed = new MemoryStream();
-        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
-            gzip.Write(lines.GetBuffer().AsSpan(0, (int)lines.Length));
         // overwrite: a restarted instance gets a new instance id, so an existing name can only be this flush retried.
-        await blobs.PutAsync(Containers.Impressions, path, new BinaryData(compressed.GetBuffer().AsMemory(0, (int)compressed.Length)), overwrite: true, ct).ConfigureAwait(false);
+        await blobs.PutAsync(Containers.Impressions, path, GzipJsonLines.Write(batch, FeedbackJsonContext.Default.ShownItems), overwrite: true, ct).ConfigureAwait(false);
         return path;
     }
 
@@ -101,19 +83,8 @@ public sealed class ImpressionLog(IBlobStore blobs)
             if (!DateTime.TryParseExact(path[..13], "yyyy'/'MM'/'dd'/'HH", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var hour) || hour < from)
                 continue;
             if (await blobs.GetAsync(Containers.Impressions, path, ct).ConfigureAwait(false) is not { } data) continue;
-            using var gzip = new GZipStream(data.ToStream(), CompressionMode.Decompress);
-            using var plain = new MemoryStream();
-            await gzip.CopyToAsync(plain, ct).ConfigureAwait(false);
-            var rest = plain.GetBuffer().AsSpan(0, (int)plain.Length);
-            while (rest.Length > 0)
-            {
-                int end = rest.IndexOf((byte)'\n');
-                var line = end < 0 ? rest : rest[..end];
-                rest = end < 0 ? default : rest[(end + 1)..];
-                if (line.Length > 0 && JsonSerializer.Deserialize(line, FeedbackJsonContext.Default.ShownItems) is { } shown
-                    && (since is null || shown.Time >= since))
-                    result.AddRange(shown.Impressions());
-            }
+            foreach (var shown in GzipJsonLines.Read(data, FeedbackJsonContext.Default.ShownItems))
+                if (since is null || shown.Time >= since) result.AddRange(shown.Impressions());
         }
         return result;
     }
